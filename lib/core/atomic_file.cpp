@@ -1,0 +1,36 @@
+#include "lib/core/atomic_file.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include "lib/core/error.hpp"
+
+namespace dgsim {
+
+AtomicFile::AtomicFile(std::string target) : target_(std::move(target)) {
+  namespace fs = std::filesystem;
+  if (target_.empty()) throw ConfigError("output path is empty");
+  const fs::path p(target_);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw IoError("directory does not exist", dir.string());
+  if (fs::is_directory(p, ec)) throw IoError("output path is a directory", target_);
+  temp_ = (dir / (p.filename().string() + ".tmp-" + std::to_string(::getpid()))).string();
+}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) std::remove(temp_.c_str());
+}
+
+void AtomicFile::commit() {
+  if (std::rename(temp_.c_str(), target_.c_str()) != 0)
+    throw IoError(std::string("cannot rename temporary file into place: ") + std::strerror(errno), target_);
+  committed_ = true;
+}
+
+}  // namespace dgsim

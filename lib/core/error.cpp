@@ -1,0 +1,21 @@
+#include "lib/core/error.hpp"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+namespace dgsim {
+
+IoError::IoError(const std::string& message, std::string path, std::string object)
+    : Error(object.empty() ? fmt::format("{}: {}", path, message)
+                           : fmt::format("{}: {}: {}", path, object, message)),
+      path_(std::move(path)),
+      object_(std::move(object)) {}
+
+NumericalError::NumericalError(const std::string& message, double t, double dt, long step)
+    : Error(fmt::format("{} (t = {:.17g}, dt = {:.6g}, step {})", message, t, dt, step)),
+      t_(t),
+      dt_(dt),
+      step_(step) {}
+
+}  // namespace dgsim
