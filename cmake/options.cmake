@@ -15,7 +15,7 @@ endif()
 
 add_library(dgsim_warnings INTERFACE)
 target_compile_options(dgsim_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-  -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference -Wdouble-promotion -Wformat=2)
+  -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual -Wdouble-promotion -Wformat=2)
 if(DGSIM_WARNINGS_AS_ERRORS)
   target_compile_options(dgsim_warnings INTERFACE -Werror)
 endif()

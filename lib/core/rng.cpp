@@ -57,17 +57,11 @@ double Rng::normal() {
 }
 
 std::uint64_t Rng::below(std::uint64_t n) {
-  // Lemire's rejection on the 128-bit product: unbiased.
-  unsigned __int128 m = static_cast<unsigned __int128>(next_u64()) * n;
-  auto low = static_cast<std::uint64_t>(m);
-  if (low < n) {
-    const std::uint64_t threshold = (0 - n) % n;
-    while (low < threshold) {
-      m = static_cast<unsigned __int128>(next_u64()) * n;
-      low = static_cast<std::uint64_t>(m);
-    }
-  }
-  return static_cast<std::uint64_t>(m >> 64);
+  // Reject the top partial block so every residue is equally likely.
+  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  std::uint64_t x = next_u64();
+  while (x >= limit) x = next_u64();
+  return x % n;
 }
 
 }  // namespace dgsim

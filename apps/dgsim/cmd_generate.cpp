@@ -1,0 +1,140 @@
+// dgsim generate: simulate a registered system and write a dataset file.
+
+#include <chrono>
+#include <cmath>
+#include <fmt/format.h>
+#include <iostream>
+
+#include "apps/dgsim/cli_common.hpp"
+#include "apps/dgsim/commands.hpp"
+#include "lib/core/log.hpp"
+#include "lib/io/dataset_file.hpp"
+#include "systems/generate.hpp"
+
+namespace dgsim::cli {
+
+int run_generate(const std::vector<std::string>& args) {
+  CommonOptions common;
+  std::string system, preset, output, integrator, dg_method, shard = "0/1";
+  std::vector<std::string> param_items;
+  long n_traj = 0, n_steps = 0, n_train = -1, substeps = 1;
+  double t_end = 0, dt = 0, noise = -1, rtol = 0, atol = 0;
+  std::uint64_t seed = 0;
+  int threads = default_threads();
+
+  po::options_description desc("options");
+  desc.add_options()
+      ("system", po::value(&system), "system name (see `dgsim systems`)")
+      ("preset", po::value(&preset), "dataset preset (default: the system's first, the DGNet paper's)")
+      ("output,o", po::value(&output), "output file (default: SYSTEM.h5)")
+      ("n-traj", po::value(&n_traj), "number of trajectories")
+      ("n-train", po::value(&n_train), "trajectories in the training split")
+      ("t-end", po::value(&t_end), "end of the saved time grid (starts at 0)")
+      ("n-steps", po::value(&n_steps), "intervals of the saved time grid (n-steps + 1 states)")
+      ("dt", po::value(&dt), "interval of the saved time grid (with --t-end or --n-steps)")
+      ("integrator", po::value(&integrator), "ground-truth integrator: dop853, dopri5, rk4, rk2, euler, leapfrog, dg")
+      ("dg-method", po::value(&dg_method), "discrete gradient for --integrator dg")
+      ("substeps", po::value(&substeps), "fixed-step integrators: steps per saved interval")
+      ("rtol", po::value(&rtol), "relative tolerance (adaptive integrators; Newton for dg)")
+      ("atol", po::value(&atol), "absolute tolerance (adaptive integrators)")
+      ("param", po::value(&param_items)->composing(), "system parameter NAME=VALUE (repeatable)")
+      ("noise", po::value(&noise), "standard deviation of Gaussian noise added to the stored states")
+      ("seed", po::value(&seed), "random seed; trajectory i depends only on (seed, i)")
+      ("threads", po::value(&threads), "worker threads (the data do not depend on it)")
+      ("shard", po::value(&shard), "write only block i of n (i/n, or auto from SLURM_ARRAY_TASK_ID/COUNT)");
+  add_common_options(desc, common);
+  po::positional_options_description pos;
+  pos.add("system", 1);
+  po::variables_map vm;
+  if (!parse("generate", args, desc, pos, vm, "dgsim generate SYSTEM [options]",
+             "dgsim generate pendulum --preset dgnet --seed 3 -o pendulum.h5"))
+    return 0;
+  apply_common_options(common);
+  if (system.empty()) throw UsageError("generate", "no system given");
+
+  systems::GenerateConfig cfg;
+  cfg.system = system;
+  const auto& entry = systems::find_system(system);
+  cfg.preset = systems::find_preset(entry, preset);
+  auto& p = cfg.preset;
+  if (vm.count("n-traj")) {
+    // Keep the preset's train fraction unless --n-train says otherwise.
+    const double train_fraction = static_cast<double>(p.n_train) / static_cast<double>(p.n_traj);
+    p.n_traj = n_traj;
+    p.n_train = std::lround(train_fraction * static_cast<double>(n_traj));
+  }
+  if (vm.count("n-train")) p.n_train = n_train;
+  if (p.n_train < 0 || p.n_train > p.n_traj)
+    throw UsageError("generate", fmt::format("--n-train {} must lie in [0, {}]", p.n_train, p.n_traj));
+
+  // Time grid: any two of --t-end, --n-steps, --dt; one of them alone changes only itself.
+  const bool has_t = vm.count("t-end"), has_n = vm.count("n-steps"), has_dt = vm.count("dt");
+  if (has_t && has_n && has_dt) throw UsageError("generate", "give at most two of --t-end, --n-steps, --dt");
+  if (has_dt && !(dt > 0.0)) throw UsageError("generate", fmt::format("--dt must be positive, got {}", dt));
+  if (has_t) p.t_end = t_end;
+  if (has_n) p.n_steps = n_steps;
+  if (has_dt) {
+    if (has_n) {
+      p.t_end = dt * static_cast<double>(p.n_steps);
+    } else {
+      const double steps = p.t_end / dt;
+      if (std::abs(steps - std::round(steps)) > 1e-9 * steps)
+        throw UsageError("generate", fmt::format("--dt {} does not divide --t-end {} into whole steps", dt, p.t_end));
+      p.n_steps = std::lround(steps);
+    }
+  }
+  if (vm.count("noise")) p.noise = noise;
+  if (vm.count("rtol")) p.rtol = rtol;
+  if (vm.count("atol")) p.atol = atol;
+  if (!(p.rtol > 0.0) || !(p.atol > 0.0))
+    throw UsageError("generate", fmt::format("tolerances must be positive, got rtol {} atol {}", p.rtol, p.atol));
+
+  cfg.params = parse_params("generate", param_items);
+  cfg.integrator = integrator;
+  cfg.dg_method = dg_method;
+  cfg.substeps = substeps;
+  cfg.seed = seed;
+  cfg.threads = threads;
+  std::tie(cfg.shard, cfg.n_shards) = parse_shard("generate", shard);
+  cfg.progress = !common.quiet;
+  cfg.command_line = command_line();
+  if (output.empty())
+    output = cfg.n_shards > 1 ? fmt::format("{}-shard{}of{}.h5", system, cfg.shard, cfg.n_shards) : system + ".h5";
+
+  const auto start = std::chrono::steady_clock::now();
+  const io::TrajectorySet d = systems::generate(cfg);
+  io::write_dataset(output, d);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  long steps = 0, rejected = 0, rhs = 0, newton = 0;
+  for (long j = 0; j < d.n_traj; ++j) {
+    steps += d.n_steps[static_cast<size_t>(j)];
+    rejected += d.n_rejected[static_cast<size_t>(j)];
+    rhs += d.n_rhs[static_cast<size_t>(j)];
+    if (!d.n_newton.empty()) newton += d.n_newton[static_cast<size_t>(j)];
+  }
+  double drift = 0.0;  // worst relative change of H along a trajectory
+  for (long j = 0; j < d.n_traj; ++j) {
+    const double h0 = d.energy[static_cast<size_t>(j * d.n_time())];
+    for (long k = 0; k < d.n_time(); ++k)
+      drift = std::max(drift, std::abs(d.energy[static_cast<size_t>(j * d.n_time() + k)] - h0) /
+                                  std::max(std::abs(h0), 1e-300));
+  }
+  const std::string integ = d.text_attrs.at("integrator");
+  if (common.json) {
+    std::cout << fmt::format(
+        "{{\"output\": {}, \"system\": {}, \"preset\": {}, \"n_traj\": {}, \"n_time\": {}, \"dim\": {}, "
+        "\"integrator\": {}, \"seconds\": {:.6g}, \"steps\": {}, \"rejected\": {}, \"rhs_evaluations\": {}, "
+        "\"newton_iterations\": {}, \"max_relative_energy_change\": {:.6g}}}\n",
+        json_quote(output), json_quote(d.system), json_quote(d.preset), d.n_traj, d.n_time(), d.dim,
+        json_quote(integ), seconds, steps, rejected, rhs, newton, drift);
+  } else {
+    DGSIM_LOG_INFO("wrote {}: {} trajectories x {} states of {} ({} values each), {} in {:.3f} s", output, d.n_traj,
+                   d.n_time(), d.system, d.dim, integ, seconds);
+    DGSIM_LOG_INFO("solver: {} steps, {} rejected, {} rhs evaluations{}; max relative energy change {:.3g}", steps,
+                   rejected, rhs, newton > 0 ? fmt::format(", {} Newton iterations", newton) : "", drift);
+  }
+  return 0;
+}
+
+}  // namespace dgsim::cli

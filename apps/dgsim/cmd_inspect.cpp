@@ -1,0 +1,75 @@
+// dgsim inspect: a summary of any dgsim HDF5 file (attributes, arrays and their shapes).
+
+#include <fmt/format.h>
+#include <iostream>
+
+#include "apps/dgsim/cli_common.hpp"
+#include "apps/dgsim/commands.hpp"
+#include "lib/io/h5.hpp"
+
+namespace dgsim::cli {
+namespace {
+
+struct Entry {
+  std::string path;
+  io::Shape shape;
+};
+
+void walk(const io::Group& g, const std::string& prefix, std::vector<Entry>& out) {
+  for (const auto& name : g.children()) {
+    const std::string path = prefix + "/" + name;
+    if (g.is_group(name)) {
+      walk(g.open_group(name), path, out);
+    } else {
+      out.push_back({path, g.open_dataset(name).shape()});
+    }
+  }
+}
+
+std::string shape_text(const io::Shape& s) { return fmt::format("({})", fmt::join(s, ", ")); }
+
+}  // namespace
+
+int run_inspect(const std::vector<std::string>& args) {
+  CommonOptions common;
+  std::string path;
+  po::options_description desc("options");
+  desc.add_options()("file", po::value(&path), "a dgsim file (dataset, model or prediction)");
+  add_common_options(desc, common);
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  if (!parse("inspect", args, desc, pos, vm, "dgsim inspect FILE [--json]", "dgsim inspect kdv.h5 --json")) return 0;
+  if (path.empty()) throw UsageError("inspect", "no file given");
+
+  io::File f = io::File::open(path);
+  std::vector<Entry> entries;
+  walk(f, "", entries);
+  const auto keys = f.attr_names();
+
+  if (common.json) {
+    std::string out = fmt::format("{{\"file\": {}, \"attributes\": {{", json_quote(path));
+    for (size_t i = 0; i < keys.size(); ++i)
+      out += fmt::format("{}{}: {}", i ? ", " : "", json_quote(keys[i]), json_quote(f.attr_as_text(keys[i])));
+    out += "}, \"arrays\": {";
+    for (size_t i = 0; i < entries.size(); ++i)
+      out += fmt::format("{}{}: [{}]", i ? ", " : "", json_quote(entries[i].path), fmt::join(entries[i].shape, ", "));
+    std::cout << out << "}}\n";
+    return 0;
+  }
+  std::cout << fmt::format("{}\n", path);
+  if (f.has_attr("format")) std::cout << fmt::format("  format: {}\n", f.attr_as_text("format"));
+  std::cout << "attributes:\n";
+  for (const auto& k : keys) std::cout << fmt::format("  {:<24} {}\n", k, f.attr_as_text(k));
+  std::cout << "arrays:\n";
+  for (const auto& e : entries) std::cout << fmt::format("  {:<32} {}\n", e.path, shape_text(e.shape));
+  if (f.exists("trajectories/split")) {
+    const auto split = f.open_dataset("trajectories/split").read_ints().data;
+    long test = 0;
+    for (auto s : split) test += s;
+    std::cout << fmt::format("split: {} train, {} test\n", static_cast<long>(split.size()) - test, test);
+  }
+  return 0;
+}
+
+}  // namespace dgsim::cli

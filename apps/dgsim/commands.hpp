@@ -1,0 +1,13 @@
+#pragma once
+// The subcommands of dgsim. Each takes the arguments after its name and returns the exit code.
+
+#include <string>
+#include <vector>
+
+namespace dgsim::cli {
+
+int run_systems(const std::vector<std::string>& args);
+int run_generate(const std::vector<std::string>& args);
+int run_inspect(const std::vector<std::string>& args);
+
+}  // namespace dgsim::cli
