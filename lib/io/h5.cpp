@@ -171,14 +171,15 @@ void Object::write_attr(const std::string& key, const std::vector<std::string>& 
   Tmp a = attr_for_write(*this, key, type, space);
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
-  if (H5Awrite(a, type, ptrs.data()) < 0) fail(*this, "cannot write attribute", name_ + "@" + key);
+  if (n > 0 && H5Awrite(a, type, ptrs.data()) < 0) fail(*this, "cannot write attribute", name_ + "@" + key);
 }
 
 void Object::write_attr(const std::string& key, const std::vector<double>& values) const {
   const hsize_t n = values.size();
   Tmp space(H5Screate_simple(1, &n, nullptr), H5Sclose);
   Tmp a = attr_for_write(*this, key, H5T_IEEE_F64LE, space);
-  if (H5Awrite(a, H5T_NATIVE_DOUBLE, values.data()) < 0) fail(*this, "cannot write attribute", name_ + "@" + key);
+  if (n > 0 && H5Awrite(a, H5T_NATIVE_DOUBLE, values.data()) < 0)
+    fail(*this, "cannot write attribute", name_ + "@" + key);
 }
 
 bool Object::has_attr(const std::string& key) const { return H5Aexists(id_, key.c_str()) > 0; }
