@@ -180,7 +180,6 @@ io::TrajectorySet generate(const GenerateConfig& cfg) {
   d.text_attrs["command_line"] = cfg.command_line;
   d.text_attrs["split_rule"] = p.test_first ? fmt::format("first {} trajectories test, rest train", n_test)
                                             : fmt::format("first {} trajectories train, rest test", p.n_train);
-  d.text_attrs["time_unit"] = "";
   if (!cfg.dg_method.empty()) d.text_attrs["dg_method"] = cfg.dg_method;
   d.number_attrs["rtol"] = p.rtol;
   d.number_attrs["atol"] = p.atol;

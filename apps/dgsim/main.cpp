@@ -33,6 +33,8 @@ const Command kCommands[] = {
     {"systems", "list the registered systems, their parameters and presets", &dgsim::cli::run_systems},
     {"generate", "simulate a system and write a dataset file (HDF5)", &dgsim::cli::run_generate},
     {"inspect", "summarise a dgsim file", &dgsim::cli::run_inspect},
+    {"check", "verify the conservation laws of a dgsim file (exit 1 when one is broken)", &dgsim::cli::run_check},
+    {"merge", "merge shards written with `generate --shard` into one file", &dgsim::cli::run_merge},
 };
 
 void print_help() {

@@ -1,6 +1,8 @@
 #include "lib/io/dataset_file.hpp"
 
+#include <algorithm>
 #include <ctime>
+#include <set>
 #include <fmt/format.h>
 
 #include "lib/core/atomic_file.hpp"
@@ -32,7 +34,7 @@ void write_field_attrs(const Dataset& ds, bool time_varying) {
 
 }  // namespace
 
-void write_dataset(const std::string& path, const TrajectorySet& d) {
+void write_dataset(const std::string& path, const TrajectorySet& d, const VirtualSources* sources) {
   const auto nt = static_cast<std::uint64_t>(d.n_time());
   const auto ntraj = static_cast<std::uint64_t>(d.n_traj);
   const auto dim = static_cast<std::uint64_t>(d.dim);
@@ -115,8 +117,19 @@ void write_dataset(const std::string& path, const TrajectorySet& d) {
     const Shape shape3 = {ntraj, nt, dim};
     const StoreOptions per_traj{1, 4, true};
     const char* axis2 = pde ? "x" : "component";
+    // A per-trajectory array: copied, or virtual over the shards' arrays of the same name.
+    auto store = [&](const Group& g, const std::string& name, const std::vector<double>& v, const Shape& shape) {
+      if (!sources) return g.write(name, v.data(), shape, per_traj);
+      std::vector<Shape> src_shapes;
+      for (auto c : sources->counts) {
+        Shape s = shape;
+        s[0] = c;
+        src_shapes.push_back(s);
+      }
+      return g.write_virtual(name, shape, sources->files, g.name() + "/" + name, sources->offsets, src_shapes);
+    };
     auto write_field = [&](const std::string& name, const std::vector<double>& v, const std::string& desc) {
-      Dataset ds = fields.write(name, v.data(), shape3, per_traj);
+      Dataset ds = store(fields, name, v, shape3);
       write_field_attrs(ds, true);
       ds.write_attr("dim_varying", pde ? std::vector<std::string>{"x"} : std::vector<std::string>{});
       ds.write_attr("description", desc);
@@ -148,7 +161,7 @@ void write_dataset(const std::string& path, const TrajectorySet& d) {
     // diagnostics/: energy (and mass) per trajectory and time; solver statistics.
     Group diag = f.create_group("diagnostics");
     auto write_tt = [&](const std::string& name, const std::vector<double>& v, const std::string& desc) {
-      Dataset ds = diag.write(name, v.data(), {ntraj, nt}, per_traj);
+      Dataset ds = store(diag, name, v, {ntraj, nt});
       ds.write_attr("description", desc);
       ds.set_dim_label(0, "trajectory");
       ds.set_dim_label(1, "time");
@@ -222,16 +235,102 @@ TrajectorySet read_dataset(const std::string& path) {
   read_stat("n_newton", d.n_newton);
   if (diag.exists("max_residual")) d.max_residual = diag.open_dataset("max_residual").read().data;
 
-  // Root attributes that are not structural come back as provenance.
+  // Every root attribute as text; those write_dataset does not write itself come back typed.
+  static const std::set<std::string> structural = {
+      "format", "format_version", "dataset_name", "system", "preset", "grid_type", "n_spatial_dims",
+      "n_trajectories", "state_names", "dissipative", "conserves_mass", "simulation_parameters",
+      "dgsim_version", "git_commit", "hdf5_version", "created"};
   for (const auto& k : f.attr_names()) {
-    if (d.params.count(k)) continue;
-    const std::string text = f.attr_as_text(k);
-    d.text_attrs[k] = text;
+    d.all_attrs[k] = f.attr_as_text(k);
+    if (d.params.count(k) || structural.count(k)) continue;
+    switch (f.attr_kind(k)) {
+      case Object::AttrKind::string: d.text_attrs[k] = f.read_attr_string(k); break;
+      case Object::AttrKind::integer: d.int_attrs[k] = f.read_attr_int(k); break;
+      case Object::AttrKind::floating: d.number_attrs[k] = f.read_attr_double(k); break;
+      default: break;
+    }
   }
   const size_t n = static_cast<size_t>(d.n_traj) * d.t.size();
   if (d.dudt.size() != n * static_cast<size_t>(d.dim) || d.energy.size() != n || d.index.size() != static_cast<size_t>(d.n_traj))
     throw IoError("inconsistent array sizes", path);
   return d;
+}
+
+TrajectorySet merge_shards(const std::vector<std::string>& paths, std::vector<ShardBlock>* layout) {
+  if (paths.empty()) throw ConfigError("no shard files given");
+  std::vector<TrajectorySet> shards;
+  for (const auto& p : paths) shards.push_back(read_dataset(p));
+  // Everything that defines the data must agree; provenance (time, command line) may differ.
+  static const char* const keys[] = {"system", "preset", "integrator", "dg_method", "rtol", "atol", "noise", "dt",
+                                     "t_end", "n_steps", "substeps", "seed", "n_total_trajectories", "n_train",
+                                     "n_shards", "format_version", "dgsim_version"};
+  const TrajectorySet& ref = shards.front();
+  for (size_t i = 1; i < shards.size(); ++i) {
+    for (const char* k : keys) {
+      auto get = [k](const TrajectorySet& t) {
+        const auto it = t.all_attrs.find(k);
+        return it == t.all_attrs.end() ? std::string("(none)") : it->second;
+      };
+      const std::string va = get(ref), vb = get(shards[i]);
+      if (va != vb)
+        throw IoError(fmt::format("differs from {} in '{}' ({} vs {}): not a shard of the same run", paths[0], k, vb, va),
+                      paths[i]);
+    }
+    if (shards[i].params != ref.params) throw IoError(fmt::format("differs from {} in its parameters", paths[0]), paths[i]);
+    if (shards[i].t != ref.t || shards[i].dim != ref.dim)
+      throw IoError(fmt::format("differs from {} in its time grid or state size", paths[0]), paths[i]);
+  }
+  const long total = static_cast<long>(ref.int_attrs.at("n_total_trajectories"));
+  std::vector<int> seen(static_cast<size_t>(total), -1);
+  for (size_t i = 0; i < shards.size(); ++i) {
+    for (auto idx : shards[i].index) {
+      if (idx < 0 || idx >= total)
+        throw IoError(fmt::format("trajectory index {} outside 0..{}", idx, total - 1), paths[i]);
+      if (seen[static_cast<size_t>(idx)] >= 0)
+        throw IoError(fmt::format("trajectory {} is also in {}", idx, paths[static_cast<size_t>(seen[static_cast<size_t>(idx)])]),
+                      paths[i]);
+      seen[static_cast<size_t>(idx)] = static_cast<int>(i);
+    }
+  }
+  for (long idx = 0; idx < total; ++idx)
+    if (seen[static_cast<size_t>(idx)] < 0)
+      throw IoError(fmt::format("no shard holds trajectory {} (of {})", idx, total), paths[0]);
+
+  // Shards are contiguous blocks: order them by first index and concatenate.
+  std::vector<size_t> ord(shards.size());
+  for (size_t i = 0; i < ord.size(); ++i) ord[i] = i;
+  std::sort(ord.begin(), ord.end(), [&](size_t a, size_t b) { return shards[a].index.front() < shards[b].index.front(); });
+  TrajectorySet m = ref;
+  auto clear_all = [](TrajectorySet& s) {
+    s.u.clear(); s.dudt.clear(); s.u_clean.clear(); s.energy.clear(); s.mass.clear(); s.index.clear(); s.split.clear();
+    s.n_steps.clear(); s.n_rejected.clear(); s.n_rhs.clear(); s.n_newton.clear(); s.max_residual.clear();
+  };
+  clear_all(m);
+  auto append = [](auto& dst, const auto& src) { dst.insert(dst.end(), src.begin(), src.end()); };
+  for (size_t i : ord) {
+    const TrajectorySet& s = shards[i];
+    append(m.u, s.u); append(m.dudt, s.dudt); append(m.u_clean, s.u_clean); append(m.energy, s.energy);
+    append(m.mass, s.mass); append(m.index, s.index); append(m.split, s.split); append(m.n_steps, s.n_steps);
+    append(m.n_rejected, s.n_rejected); append(m.n_rhs, s.n_rhs); append(m.n_newton, s.n_newton);
+    append(m.max_residual, s.max_residual);
+  }
+  m.n_traj = total;
+  for (long idx = 0; idx < total; ++idx)
+    if (m.index[static_cast<size_t>(idx)] != idx)
+      throw IoError("shards are not contiguous blocks of trajectories (written by an older dgsim?)", paths[0]);
+  m.int_attrs["shard"] = 0;
+  m.int_attrs["n_shards"] = 1;
+  m.all_attrs.clear();
+  if (layout) {
+    layout->clear();
+    std::uint64_t first = 0;
+    for (size_t i : ord) {
+      const auto count = static_cast<std::uint64_t>(shards[i].n_traj);
+      layout->push_back({paths[i], first, count});
+      first += count;
+    }
+  }
+  return m;
 }
 
 }  // namespace dgsim::io

@@ -57,12 +57,34 @@ struct TrajectorySet {
   std::map<std::string, std::string> text_attrs;   // command_line, integrator, created, ...
   std::map<std::string, double> number_attrs;      // rtol, atol, noise, dt, ...
   std::map<std::string, std::int64_t> int_attrs;   // seed, n_total_trajectories, shard, ...
+  std::map<std::string, std::string> all_attrs;    // read_dataset only: every root attribute as text
 
   long n_time() const { return static_cast<long>(t.size()); }
 };
 
+// Where the per-trajectory arrays of a merged file live when they are not copied: shard i holds
+// rows [offsets[i], offsets[i] + counts[i]) of every [n_traj, ...] array, under the same name.
+struct VirtualSources {
+  std::vector<std::string> files;  // as stored in the file (relative to the merged file's folder)
+  std::vector<std::uint64_t> offsets;
+  std::vector<std::uint64_t> counts;
+};
+
 // Writes atomically (temporary file + rename): no file appears under `path` on failure.
-void write_dataset(const std::string& path, const TrajectorySet& d);
+// With `sources`, the large fields (t0_fields/*, diagnostics/energy, diagnostics/mass) are
+// HDF5 virtual datasets over the shard files instead of copies.
+void write_dataset(const std::string& path, const TrajectorySet& d, const VirtualSources* sources = nullptr);
+
+// Merges shards written by `generate --shard`: checks that they come from one configuration
+// (system, parameters, preset, grid, integrator, tolerances, noise, seed, shard count) and
+// cover the trajectory indices 0..n_total-1 exactly once; returns them in index order.
+// IoError naming the offending file otherwise. `layout` receives the shards in index order.
+struct ShardBlock {
+  std::string path;
+  std::uint64_t first;  // first global trajectory index
+  std::uint64_t count;
+};
+TrajectorySet merge_shards(const std::vector<std::string>& paths, std::vector<ShardBlock>* layout = nullptr);
 
 // Reads a file written by write_dataset; IoError naming the missing piece otherwise.
 TrajectorySet read_dataset(const std::string& path);

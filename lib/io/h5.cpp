@@ -240,6 +240,17 @@ std::vector<std::string> Object::read_attr_strings(const std::string& key) const
   return read_strings_from(a, space, type, true, *this, name_ + "@" + key);
 }
 
+Object::AttrKind Object::attr_kind(const std::string& key) const {
+  Tmp a = attr_for_read(*this, key);
+  Tmp type(H5Aget_type(a), H5Tclose);
+  switch (H5Tget_class(type)) {
+    case H5T_STRING: return AttrKind::string;
+    case H5T_INTEGER: return AttrKind::integer;
+    case H5T_FLOAT: return AttrKind::floating;
+    default: return AttrKind::other;
+  }
+}
+
 std::string Object::attr_as_text(const std::string& key) const {
   Tmp a = attr_for_read(*this, key);
   Tmp type(H5Aget_type(a), H5Tclose);

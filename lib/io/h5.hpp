@@ -66,6 +66,8 @@ class Object {
   std::string read_attr_string(const std::string& key) const;
   std::vector<std::string> read_attr_strings(const std::string& key) const;
   std::vector<double> read_attr_doubles(const std::string& key) const;
+  enum class AttrKind { string, integer, floating, other };
+  AttrKind attr_kind(const std::string& key) const;
   // Attribute rendered as text, whatever its type (for `dgsim inspect`).
   std::string attr_as_text(const std::string& key) const;
 

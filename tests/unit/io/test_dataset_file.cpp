@@ -55,9 +55,10 @@ TEST_CASE("dataset file: write then read gives the same data and the documented 
   CHECK(r.params == d.params);
   CHECK(r.n_rhs == d.n_rhs);
   CHECK(r.text_attrs.at("integrator") == "dop853");
-  CHECK(r.text_attrs.at("seed") == "7");
-  CHECK(r.text_attrs.count("git_commit") == 1);
-  CHECK(r.text_attrs.count("created") == 1);
+  CHECK(r.int_attrs.at("seed") == 7);
+  CHECK(r.number_attrs.at("rtol") == 1e-12);
+  CHECK(r.all_attrs.count("git_commit") == 1);
+  CHECK(r.all_attrs.count("created") == 1);
 
   io::File f = io::File::open(path);
   CHECK(f.read_attr_string("dataset_name") == "mass-spring");
