@@ -45,18 +45,34 @@ class Stepper {
   // Needs the state laid out as (q, p) halves with q' depending on p only and p' on q only.
   virtual bool requires_separable() const { return false; }
 
-  // Fixed step: advance y from t to t + dt in place.
+  // Fixed step: advance y from t to t + dt in place. Adaptive methods take one step of their
+  // higher-order formula without error control.
   virtual void step(const Rhs& f, double t, Vec& y, double dt) = 0;
 
   // Adaptive: try a step of size dt from (t, y). On acceptance, y and t advance; in both
   // cases dt becomes the proposed next step. Fixed-step methods always accept.
   virtual StepResult try_step(const Rhs& f, double& t, Vec& y, double& dt);
 
+  // Adaptive: a first step size for integrating from (t, y) towards t_end, signed like
+  // t_end - t and at most dt_max() in magnitude (Hairer's HINIT for dopri5 and dop853). May
+  // evaluate f (counted in stats) and keep f(t, y) for the first try_step. Fixed-step
+  // methods return t_end - t.
+  virtual double initial_step(const Rhs& f, double t, const Vec& y, double t_end);
+
+  // Adaptive: largest |dt| that try_step and initial_step propose (0: unbounded).
+  void set_dt_max(double dt_max) { dt_max_ = dt_max; }
+  double dt_max() const { return dt_max_; }
+
   // Dense output after an accepted step: y(t_prev + theta*(t - t_prev)) for theta in [0, 1].
+  // Valid until the next try_step. It may evaluate f lazily (dop853: 3 evaluations, once per
+  // step, only when asked): the callable given to that try_step must still be alive, so pass
+  // an Rhs object rather than a lambda converted to a temporary at the call.
   virtual bool has_dense_output() const { return false; }
   virtual void dense_output(double t_out, Vec& y_out);
 
-  // Forget any cached state (FSAL derivative, dense coefficients) before a new run.
+  // Forget any cached state (FSAL derivative, dense coefficients) before a new run. Steppers
+  // with a cached derivative recompute it when y differs from the state it was taken at, but
+  // not when only t or f changed: call reset() before reusing a stepper on another problem.
   virtual void reset() {}
 
   Stats& stats() { return stats_; }
@@ -64,6 +80,7 @@ class Stepper {
 
  protected:
   Stats stats_;
+  double dt_max_ = 0.0;
 };
 
 struct StepperInfo {
