@@ -61,6 +61,8 @@ io::TrajectorySet generate(const GenerateConfig& cfg) {
   if (cfg.substeps < 1) throw ConfigError(fmt::format("--substeps must be at least 1, got {}", cfg.substeps));
   if (cfg.threads < 1) throw ConfigError(fmt::format("--threads must be at least 1, got {}", cfg.threads));
 
+  if (integrator != "dg") ode::make_stepper(integrator);  // an unknown name fails before any work
+
   const long dim = sys->dim();
   const long nt = p.n_steps + 1;
   std::vector<double> times(static_cast<size_t>(nt));

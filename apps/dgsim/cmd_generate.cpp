@@ -7,6 +7,7 @@
 
 #include "apps/dgsim/cli_common.hpp"
 #include "apps/dgsim/commands.hpp"
+#include "lib/core/atomic_file.hpp"
 #include "lib/core/log.hpp"
 #include "lib/io/dataset_file.hpp"
 #include "systems/generate.hpp"
@@ -101,6 +102,7 @@ int run_generate(const std::vector<std::string>& args) {
   if (output.empty())
     output = cfg.n_shards > 1 ? fmt::format("{}-shard{}of{}.h5", system, cfg.shard, cfg.n_shards) : system + ".h5";
 
+  check_output_path(output);
   const auto start = std::chrono::steady_clock::now();
   const io::TrajectorySet d = systems::generate(cfg);
   io::write_dataset(output, d);

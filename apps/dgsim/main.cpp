@@ -47,31 +47,25 @@ void print_help() {
 }
 
 int dispatch(int argc, char** argv) {
-  po::options_description global("options");
-  global.add_options()("help,h", "show this help")("version", "print the version")(
-      "command", po::value<std::string>(), "subcommand")("args", po::value<std::vector<std::string>>(), "arguments");
-  po::positional_options_description pos;
-  pos.add("command", 1).add("args", -1);
-  po::variables_map vm;
-  po::parsed_options parsed =
-      po::command_line_parser(argc, argv).options(global).positional(pos).allow_unregistered().run();
-  po::store(parsed, vm);
-  if (!vm.count("command")) {
-    if (vm.count("version")) {
+  // Global options come before the command; everything after it belongs to the command's
+  // own parser (so `dgsim generate --help` is the command's help).
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; ++i) {
+    const std::string a = argv[i];
+    if (a == "--version") {
       std::cout << fmt::format("dgsim {} (git {}, HDF5 {})\n", dgsim::version(), dgsim::git_commit(),
                                dgsim::io::hdf5_version());
       return 0;
     }
-    if (vm.count("help")) {
+    if (a == "--help" || a == "-h") {
       print_help();
       return 0;
     }
-    throw UsageError("", "no command given");
+    throw UsageError("", fmt::format("unknown option '{}'", a));
   }
-  const std::string name = vm["command"].as<std::string>();
-  // Everything after the command name goes to the subcommand's own parser.
-  std::vector<std::string> rest = po::collect_unrecognized(parsed.options, po::include_positional);
-  rest.erase(rest.begin());
+  if (i == argc) throw UsageError("", "no command given");
+  const std::string name = argv[i];
+  const std::vector<std::string> rest(argv + i + 1, argv + argc);
   for (const auto& c : kCommands)
     if (name == c.name) return c.run(rest);
   std::string known;

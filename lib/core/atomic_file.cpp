@@ -12,14 +12,21 @@
 
 namespace dgsim {
 
-AtomicFile::AtomicFile(std::string target) : target_(std::move(target)) {
+void check_output_path(const std::string& target) {
   namespace fs = std::filesystem;
-  if (target_.empty()) throw ConfigError("output path is empty");
-  const fs::path p(target_);
+  if (target.empty()) throw ConfigError("output path is empty");
+  const fs::path p(target);
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw IoError("directory does not exist", dir.string());
-  if (fs::is_directory(p, ec)) throw IoError("output path is a directory", target_);
+  if (fs::is_directory(p, ec)) throw IoError("output path is a directory", target);
+}
+
+AtomicFile::AtomicFile(std::string target) : target_(std::move(target)) {
+  namespace fs = std::filesystem;
+  check_output_path(target_);
+  const fs::path p(target_);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   temp_ = (dir / (p.filename().string() + ".tmp-" + std::to_string(::getpid()))).string();
 }
 

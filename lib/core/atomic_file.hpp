@@ -7,6 +7,10 @@
 
 namespace dgsim {
 
+// Checks that `target` can be an output file: non-empty, its folder exists, not a folder itself.
+// Throws ConfigError or IoError naming it. Call it before long work, to fail early.
+void check_output_path(const std::string& target);
+
 class AtomicFile {
  public:
   explicit AtomicFile(std::string target);  // checks that the target directory exists

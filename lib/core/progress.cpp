@@ -17,7 +17,13 @@ Progress::Progress(std::string label, long total, bool enabled)
       start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+  // Destroyed without finish(): the work failed; clear a drawn bar, claim nothing.
+  if (enabled_ && !finished_ && tty_) {
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+  }
+}
 
 void Progress::update(long done) {
   if (!enabled_ || finished_) return;

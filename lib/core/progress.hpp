@@ -10,7 +10,7 @@ namespace dgsim {
 class Progress {
  public:
   Progress(std::string label, long total, bool enabled = true);
-  ~Progress();  // finishes the bar line
+  ~Progress();  // clears an unfinished bar (the work failed); prints nothing else
   void update(long done);  // thread-safe to call from one thread at a time
   void finish();
 

@@ -115,7 +115,7 @@ void write_dataset(const std::string& path, const TrajectorySet& d, const Virtua
     if (!d.u_clean.empty()) field_names.push_back("u_clean");
     fields.write_attr("field_names", field_names);
     const Shape shape3 = {ntraj, nt, dim};
-    const StoreOptions per_traj{1, 4, true};
+    const StoreOptions per_traj{1, 1, true};
     const char* axis2 = pde ? "x" : "component";
     // A per-trajectory array: copied, or virtual over the shards' arrays of the same name.
     auto store = [&](const Group& g, const std::string& name, const std::vector<double>& v, const Shape& shape) {
