@@ -38,6 +38,8 @@ std::vector<SystemEntry> build_table() {
          true, "dop853", 1e-12, 1e-12},
         {"hnn", "HNN paper: 1000 series of 50 points on [0, 20], first 200 test", 1000, 49, 20.0, 0.0, 800, true,
          "dop853", 1e-12, 1e-12}}},
+      {"real-pendulum", "measured damped pendulum (Schmidt & Lipson 2009), loaded with --input FILE", Kind::loaded,
+       RealPendulum::param_specs(), &make<RealPendulum>, {}, &load_real_pendulum},
   };
 }
 
@@ -62,7 +64,6 @@ const SystemEntry& find_system(const std::string& name) {
 
 std::unique_ptr<System> make_system(const std::string& name, const Params& overrides) {
   const SystemEntry& e = find_system(name);
-  if (!e.factory) throw ConfigError(fmt::format("system '{}' is loaded from a file, not simulated", name));
   Params p;
   for (const auto& spec : e.params) p[spec.name] = spec.default_value;
   for (const auto& [key, value] : overrides) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "lib/io/dataset_file.hpp"
+#include "systems/real_pendulum.hpp"
 #include "systems/system.hpp"
 
 namespace dgsim::systems {
@@ -35,6 +37,7 @@ struct SystemEntry {
   std::vector<ParamSpec> params;
   std::unique_ptr<System> (*factory)(Params);
   std::vector<DatasetPreset> presets;
+  io::TrajectorySet (*load)(const LoadConfig&) = nullptr;  // loaded systems: reads --input
 };
 
 const std::vector<SystemEntry>& system_table();

@@ -14,9 +14,41 @@
 
 namespace dgsim::cli {
 
+namespace {
+
+// Loaded systems: convert a measurement file into the dataset schema.
+int run_load(const systems::SystemEntry& entry, const po::variables_map& vm, const std::string& input,
+             std::string output, const std::vector<std::string>& param_items, const CommonOptions& common) {
+  if (input.empty()) throw UsageError("generate", fmt::format("system '{}' is loaded from a file: give --input FILE", entry.name));
+  for (const char* opt : {"preset", "n-traj", "n-train", "t-end", "n-steps", "dt", "integrator", "dg-method",
+                          "substeps", "rtol", "atol", "noise", "seed", "shard"})
+    if (vm.count(opt) && !vm[opt].defaulted())
+      throw UsageError("generate", fmt::format("--{} does not apply to the loaded system '{}'", opt, entry.name));
+  if (output.empty()) output = entry.name + ".h5";
+  check_output_path(output);
+  systems::LoadConfig cfg;
+  cfg.input = input;
+  cfg.params = parse_params("generate", param_items);
+  cfg.command_line = command_line();
+  const io::TrajectorySet d = entry.load(cfg);
+  io::write_dataset(output, d);
+  long n_test = 0;
+  for (auto s : d.pair_split) n_test += s;
+  const long n_pairs = static_cast<long>(d.pair_split.size());
+  if (common.json)
+    std::cout << fmt::format("{{\"output\": {}, \"system\": {}, \"n_time\": {}, \"train_pairs\": {}, \"test_pairs\": {}}}\n",
+                             json_quote(output), json_quote(d.system), d.n_time(), n_pairs - n_test, n_test);
+  else
+    DGSIM_LOG_INFO("wrote {}: {} measured states of {}, {} train / {} test pairs", output, d.n_time(), d.system,
+                   n_pairs - n_test, n_test);
+  return 0;
+}
+
+}  // namespace
+
 int run_generate(const std::vector<std::string>& args) {
   CommonOptions common;
-  std::string system, preset, output, integrator, dg_method, shard = "0/1";
+  std::string system, preset, output, integrator, dg_method, shard = "0/1", input;
   std::vector<std::string> param_items;
   long n_traj = 0, n_steps = 0, n_train = -1, substeps = 1;
   double t_end = 0, dt = 0, noise = -1, rtol = 0, atol = 0;
@@ -42,7 +74,8 @@ int run_generate(const std::vector<std::string>& args) {
       ("noise", po::value(&noise), "standard deviation of Gaussian noise added to the stored states")
       ("seed", po::value(&seed), "random seed; trajectory i depends only on (seed, i)")
       ("threads", po::value(&threads), "worker threads (the data do not depend on it)")
-      ("shard", po::value(&shard), "write only block i of n (i/n, or auto from SLURM_ARRAY_TASK_ID/COUNT)");
+      ("shard", po::value(&shard), "write only block i of n (i/n, or auto from SLURM_ARRAY_TASK_ID/COUNT)")
+      ("input", po::value(&input), "loaded systems (real-pendulum): the measurement file to convert");
   add_common_options(desc, common);
   po::positional_options_description pos;
   pos.add("system", 1);
@@ -53,9 +86,12 @@ int run_generate(const std::vector<std::string>& args) {
   apply_common_options(common);
   if (system.empty()) throw UsageError("generate", "no system given");
 
+  const auto& entry = systems::find_system(system);
+  if (entry.kind == systems::Kind::loaded) return run_load(entry, vm, input, output, param_items, common);
+  if (vm.count("input")) throw UsageError("generate", fmt::format("--input is only for loaded systems; '{}' is simulated", system));
+
   systems::GenerateConfig cfg;
   cfg.system = system;
-  const auto& entry = systems::find_system(system);
   cfg.preset = systems::find_preset(entry, preset);
   auto& p = cfg.preset;
   if (vm.count("n-traj")) {

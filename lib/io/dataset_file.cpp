@@ -152,6 +152,12 @@ void write_dataset(const std::string& path, const TrajectorySet& d, const Virtua
     trajs.write("index", d.index.data(), {ntraj});
     Dataset split = trajs.write("split", d.split.data(), {ntraj});
     split.write_attr("labels", std::vector<std::string>{"train", "test"});
+    if (!d.pair_split.empty()) {
+      check_size(path, "trajectories/pair_split", d.pair_split.size(), ntraj * (nt - 1));
+      Dataset ps = trajs.write("pair_split", d.pair_split.data(), {ntraj, nt - 1});
+      ps.write_attr("labels", std::vector<std::string>{"train", "test"});
+      ps.write_attr("description", "split of each consecutive pair (u_k, u_k+1); overrides split");
+    }
 
     // structure/: G of u' = G grad H.
     Group structure = f.create_group("structure");
@@ -219,6 +225,7 @@ TrajectorySet read_dataset(const std::string& path) {
   Group trajs = f.open_group("trajectories");
   d.index = trajs.open_dataset("index").read_ints().data;
   d.split = trajs.open_dataset("split").read_ints().data;
+  if (trajs.exists("pair_split")) d.pair_split = trajs.open_dataset("pair_split").read_ints().data;
 
   Array g = f.open_group("structure").open_dataset("G").read();
   d.G = Eigen::Map<RowMat>(g.data.data(), static_cast<long>(g.shape[0]), static_cast<long>(g.shape[1]));

@@ -45,6 +45,8 @@ struct TrajectorySet {
   std::vector<double> mass;               // [n_traj, n_time] or empty
   std::vector<std::int64_t> index;        // [n_traj] global trajectory index
   std::vector<std::int64_t> split;        // [n_traj] 0 = train, 1 = test
+  std::vector<std::int64_t> pair_split;   // [n_traj, n_time - 1] per consecutive pair, or empty
+                                          // (measured data split within a series; else `split`)
 
   // Solver statistics per trajectory.
   std::vector<std::int64_t> n_steps;      // [n_traj] accepted steps
