@@ -316,10 +316,18 @@ Var divdiff(Fn f, Var a, Var b, Var fa, Var fb) { return record_divdiff(Op::divd
 // ---------------------------------------------------------------------------------------------
 // Reverse sweeps
 
-bool Tape::wants(int id, bool discrete) const {
+bool Tape::wants(int id, Sweep sweep) const {
   if (id < 0) return false;
-  if (discrete) return pair_of_[static_cast<std::size_t>(id)] >= 0;
-  return node(id).needs_grad;
+  switch (sweep) {
+    case Sweep::all: return node(id).needs_grad;
+    case Sweep::restricted: return mark_[static_cast<std::size_t>(id)] != 0;
+    case Sweep::discrete: return pair_of_[static_cast<std::size_t>(id)] >= 0;
+  }
+  return false;
+}
+
+void Tape::check_own(Var v, const char* what) const {
+  if (v.tape != this || v.id < 0 || v.id >= n_) throw Error(fmt::format("ad: {} of a Var of another tape", what));
 }
 
 void Tape::accumulate(int target, int g) {
@@ -329,14 +337,15 @@ void Tape::accumulate(int target, int g) {
 
 // In a discrete sweep, the factor multiplying the other operand of a product: the average of
 // its values at u and v (Eq. 9), or the shared value itself if it does not depend on the state.
-Var Tape::other_factor(int id, bool discrete) {
-  if (!discrete) return var(id);
+Var Tape::other_factor(int id, Sweep sweep) {
+  if (sweep != Sweep::discrete) return var(id);
   const int q = pair_of_[static_cast<std::size_t>(id)];
   if (q < 0) return var(id);
   return scale(add(var(id), var(q)), 0.5);
 }
 
-void Tape::propagate(int id, int gid, bool discrete) {
+void Tape::propagate(int id, int gid, Sweep sweep) {
+  const bool discrete = sweep == Sweep::discrete;
   // Copies: recording new nodes may not move nodes (deque), but keep the code obviously safe.
   const Op op = node(id).op;
   const Fn f = node(id).fn;
@@ -344,7 +353,7 @@ void Tape::propagate(int id, int gid, bool discrete) {
   const int i0 = node(id).i0, i1 = node(id).i1;
   const double s = node(id).s;
   const Var g = var(gid);
-  const bool wa = wants(a, discrete), wb = wants(b, discrete);
+  const bool wa = wants(a, sweep), wb = wants(b, sweep);
 
   switch (op) {
     case Op::leaf: break;
@@ -352,11 +361,11 @@ void Tape::propagate(int id, int gid, bool discrete) {
       // y = op(a) op(b); d op(a) = g op(b)^T, d op(b) = op(a)^T g, transposed back if needed.
       const bool ta = i0 != 0, tb = i1 != 0;
       if (wa) {
-        const Var B = other_factor(b, discrete);
+        const Var B = other_factor(b, sweep);
         accumulate(a, (ta ? matmul(B, g, tb, true) : matmul(g, B, false, !tb)).id);
       }
       if (wb) {
-        const Var A = other_factor(a, discrete);
+        const Var A = other_factor(a, sweep);
         accumulate(b, (tb ? matmul(g, A, true, ta) : matmul(A, g, !ta, false)).id);
       }
       break;
@@ -374,8 +383,8 @@ void Tape::propagate(int id, int gid, bool discrete) {
       if (wb) accumulate(b, sum_rows(g).id);
       break;
     case Op::mul:
-      if (wa) accumulate(a, mul(g, other_factor(b, discrete)).id);
-      if (wb) accumulate(b, mul(g, other_factor(a, discrete)).id);
+      if (wa) accumulate(a, mul(g, other_factor(b, sweep)).id);
+      if (wb) accumulate(b, mul(g, other_factor(a, sweep)).id);
       break;
     case Op::scale:
       if (wa) accumulate(a, scale(g, s).id);
@@ -455,7 +464,7 @@ void Tape::propagate(int id, int gid, bool discrete) {
 }
 
 void Tape::backward(Var loss, bool create_graph) {
-  if (loss.tape != this || loss.id < 0 || loss.id >= n_) throw Error("ad: backward of a Var of another tape");
+  check_own(loss, "backward");
   const int n0 = n_;
   grad_of_.assign(static_cast<std::size_t>(n0), -1);
   if (!node(loss.id).needs_grad) return;
@@ -465,7 +474,7 @@ void Tape::backward(Var loss, bool create_graph) {
   try {
     for (int id = loss.id; id >= 0; --id) {
       const int g = grad_of_[static_cast<std::size_t>(id)];
-      if (g >= 0 && node(id).needs_grad) propagate(id, g, false);
+      if (g >= 0 && node(id).needs_grad) propagate(id, g, Sweep::all);
     }
   } catch (...) {
     record_needs_grad_ = true;
@@ -475,15 +484,44 @@ void Tape::backward(Var loss, bool create_graph) {
 }
 
 Var Tape::grad(Var v) {
-  if (v.tape != this || v.id < 0 || v.id >= n_) throw Error("ad: grad of a Var of another tape");
+  check_own(v, "grad");
   const auto i = static_cast<std::size_t>(v.id);
   if (i < grad_of_.size() && grad_of_[i] >= 0) return var(grad_of_[i]);
   return constant(node(v.id).value.rows(), node(v.id).value.cols(), 0.0);
 }
 
+Var Tape::gradient(Var y, Var x, bool create_graph) {
+  check_own(y, "gradient");
+  check_own(x, "gradient");
+  const int n0 = n_;
+  grad_of_.assign(static_cast<std::size_t>(n0), -1);
+  // Mark the nodes that depend on x; only those receive gradients.
+  mark_.assign(static_cast<std::size_t>(n0), 0);
+  mark_[static_cast<std::size_t>(x.id)] = 1;
+  for (int id = x.id + 1; id <= y.id; ++id) {
+    const Node& nd = node(id);
+    mark_[static_cast<std::size_t>(id)] =
+        (nd.in[0] >= 0 && mark_[static_cast<std::size_t>(nd.in[0])]) || (nd.in[1] >= 0 && mark_[static_cast<std::size_t>(nd.in[1])]);
+  }
+  if (!mark_[static_cast<std::size_t>(y.id)]) return constant(x.rows(), x.cols(), 0.0);
+  record_needs_grad_ = create_graph;
+  const Mat& l = node(y.id).value;
+  grad_of_[static_cast<std::size_t>(y.id)] = constant(l.rows(), l.cols(), 1.0).id;
+  try {
+    for (int id = y.id; id > x.id; --id) {
+      const int g = grad_of_[static_cast<std::size_t>(id)];
+      if (g >= 0 && mark_[static_cast<std::size_t>(id)]) propagate(id, g, Sweep::restricted);
+    }
+  } catch (...) {
+    record_needs_grad_ = true;
+    throw;
+  }
+  record_needs_grad_ = true;
+  return var(grad_of_[static_cast<std::size_t>(x.id)]);
+}
+
 Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
-  for (Var x : {h_u, h_v, u, v})
-    if (x.tape != this || x.id < 0 || x.id >= n_) throw Error("ad: discrete_gradient of a Var of another tape");
+  for (Var x : {h_u, h_v, u, v}) check_own(x, "discrete_gradient");
   const int n0 = n_;
   pair_of_.assign(static_cast<std::size_t>(n0), -1);
   grad_of_.assign(static_cast<std::size_t>(n0), -1);
@@ -528,7 +566,7 @@ Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
   try {
     for (int id = h_u.id; id >= 0; --id) {
       const int g = grad_of_[static_cast<std::size_t>(id)];
-      if (g >= 0 && pair_of_[static_cast<std::size_t>(id)] >= 0) propagate(id, g, true);
+      if (g >= 0 && pair_of_[static_cast<std::size_t>(id)] >= 0) propagate(id, g, Sweep::discrete);
     }
   } catch (...) {
     record_needs_grad_ = true;

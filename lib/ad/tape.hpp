@@ -99,6 +99,11 @@ class Tape {
   // Gradient of the last backward() with respect to v (zeros if v does not influence it).
   Var grad(Var v);
 
+  // d(sum of y's entries)/dx, x any earlier Var (a leaf with or without requires_grad, or an
+  // intermediate). Only the part of the graph between x and y is swept, so e.g. ∇H(u) costs no
+  // weight gradients. With create_graph the result can be differentiated again (HNN losses).
+  Var gradient(Var y, Var x, bool create_graph = true);
+
   // Automatic discrete differentiation. h_u and h_v are the same function H (the same sequence
   // of operations, sharing parameters) recorded on two states u and v (leaves of equal shape).
   // Returns ∇̄H(u, v), shape of u, with H(u) - H(v) = ∇̄H·(u - v) per sample, ∇̄H(u, u) = ∇H(u)
@@ -130,9 +135,11 @@ class Tape {
  private:
   void accumulate(int target, int g);
 
-  void propagate(int id, int g, bool discrete);
-  bool wants(int id, bool discrete) const;
-  Var other_factor(int id, bool discrete);
+  enum class Sweep { all, restricted, discrete };
+  void propagate(int id, int g, Sweep sweep);
+  bool wants(int id, Sweep sweep) const;
+  Var other_factor(int id, Sweep sweep);
+  void check_own(Var v, const char* what) const;
 
   std::deque<Node> nodes_;  // a deque: values keep their address while the tape grows
   int n_ = 0;

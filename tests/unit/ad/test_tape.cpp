@@ -162,4 +162,26 @@ TEST_CASE("ad: divided differences against finite differences in both arguments"
   CHECK_THROWS_AS(t.backward(sum_all(gx)), dgsim::Error);
 }
 
+TEST_CASE("ad: gradient restricted to one input matches backward and differentiates again") {
+  const Mat x0 = random_mat(4, 3, 50), w0 = random_mat(3, 5, 51), c0 = random_mat(4, 3, 52);
+  auto h = [](Var x, Var w) { return sum_cols(tanh(matmul(x, w))); };  // [B, 1]
+  Tape t;
+  const Var x = t.leaf(x0);  // no requires_grad: gradient() works on any Var
+  const Var w = t.leaf(w0, true);
+  const Var gx = t.gradient(h(x, w), x);
+  Tape t2;
+  const Var x2 = t2.leaf(x0, true);
+  t2.backward(h(x2, t2.leaf(w0)));
+  CHECK((gx.value() - t2.grad(x2).value()).cwiseAbs().maxCoeff() == 0.0);
+  // d/dw sum(c .* ∇_x H) against finite differences.
+  t.backward(sum_all(mul(gx, t.leaf(c0))));
+  const Mat gw = t.grad(w).value();
+  auto loss = [&](const Mat& ww) {
+    Tape s;
+    const Var xs = s.leaf(x0);
+    return (s.gradient(h(xs, s.leaf(ww)), xs).value().array() * c0.array()).sum();
+  };
+  check_close(gw, fd_grad(loss, w0, 1e-6), 1e-7, "restricted gradient, then weights");
+}
+
 TEST_SUITE_END();
