@@ -111,6 +111,7 @@ void solve_at_times(Stepper& stepper, const Rhs& f, const Vec& y0, const std::ve
   const long n_times = static_cast<long>(times.size());
   if (n_times == 0) return;
   emit(0, times[0], y);
+  if (n_times == 1) return;
 
   if (!stepper.adaptive()) {
     for (long i = 1; i < n_times; ++i) {

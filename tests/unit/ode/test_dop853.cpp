@@ -29,7 +29,6 @@ TEST_CASE("dop853: Arenstorf orbit takes as many evaluations as Hairer's code an
     ode::Dop853 stepper({c.tol, c.tol});
     const Vec y1 = ode::integrate_adaptive(stepper, f, y0, 0.0, tp::arenstorf_period);
     const auto& s = stepper.stats();
-    MESSAGE("n_rhs ", s.n_rhs, " steps ", s.n_steps, " rejected ", s.n_rejected);
     CHECK(s.n_rhs == c.n_rhs);
     CHECK(s.n_rhs == 2 + 12 * s.n_steps + 11 * s.n_rejected);
     // The orbit is periodic, so the distance from y0 after one period is the global error.
@@ -37,7 +36,6 @@ TEST_CASE("dop853: Arenstorf orbit takes as many evaluations as Hairer's code an
     // 1e-8 in x(0) moves y(T) by about 2e-2), so the global error is a few thousand times tol
     // at every tolerance from 1e-6 to 1e-10. The bound checks that proportionality.
     const double closure = (y1 - y0).cwiseAbs().maxCoeff();
-    MESSAGE("closure ", closure);
     CHECK(closure < 2e4 * c.tol);
   }
 }

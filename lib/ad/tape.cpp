@@ -1,0 +1,580 @@
+#include "lib/ad/tape.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "lib/ad/divdiff.hpp"
+#include "lib/core/error.hpp"
+
+namespace dgsim::ad {
+
+using Index = Eigen::Index;
+
+const Mat& Var::value() const { return tape->value(*this); }
+
+// ---------------------------------------------------------------------------------------------
+// Tape bookkeeping
+
+void Tape::clear() { n_ = 0; }
+
+Tape::Node& Tape::push(Op op, int a, int b) {
+  if (static_cast<std::size_t>(n_) == nodes_.size()) nodes_.emplace_back();
+  Node& nd = nodes_[static_cast<std::size_t>(n_++)];
+  nd.op = op;
+  nd.fn = Fn::tanh;
+  nd.in[0] = a;
+  nd.in[1] = b;
+  nd.in[2] = nd.in[3] = -1;
+  nd.i0 = nd.i1 = 0;
+  nd.s = 0.0;
+  nd.needs_grad = record_needs_grad_ && ((a >= 0 && node(a).needs_grad) || (b >= 0 && node(b).needs_grad));
+  return nd;
+}
+
+namespace {
+
+Tape& tape_of(Var a) {
+  if (a.tape == nullptr || a.id < 0) throw Error("ad: operation on an empty Var");
+  return *a.tape;
+}
+
+Tape& tape_of(Var a, Var b) {
+  Tape& t = tape_of(a);
+  if (b.tape != &t) throw Error("ad: operands live on different tapes");
+  return t;
+}
+
+void check_same_shape(const char* what, const Mat& a, const Mat& b) {
+  if (a.rows() != b.rows() || a.cols() != b.cols())
+    throw Error(fmt::format("ad: {}: shapes [{}, {}] and [{}, {}] differ", what, a.rows(), a.cols(),
+                            b.rows(), b.cols()));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Operations: record the node and compute its value.
+
+Var matmul(Var a, Var b, bool trans_a, bool trans_b) {
+  Tape& t = tape_of(a, b);
+  auto& y = t.push(Op::matmul, a.id, b.id);
+  y.i0 = trans_a;
+  y.i1 = trans_b;
+  const Mat& A = t.node(a.id).value;
+  const Mat& B = t.node(b.id).value;
+  const Index k_a = trans_a ? A.rows() : A.cols();
+  const Index k_b = trans_b ? B.cols() : B.rows();
+  if (k_a != k_b)
+    throw Error(fmt::format("ad: matmul: inner dimensions {} and {} differ", k_a, k_b));
+  y.value.resize(trans_a ? A.cols() : A.rows(), trans_b ? B.rows() : B.cols());
+  if (!trans_a && !trans_b) y.value.noalias() = A * B;
+  else if (trans_a && !trans_b) y.value.noalias() = A.transpose() * B;
+  else if (!trans_a && trans_b) y.value.noalias() = A * B.transpose();
+  else y.value.noalias() = A.transpose() * B.transpose();
+  return t.var(t.size() - 1);
+}
+
+Var add(Var a, Var b) {
+  Tape& t = tape_of(a, b);
+  auto& y = t.push(Op::add, a.id, b.id);
+  check_same_shape("add", t.node(a.id).value, t.node(b.id).value);
+  y.value = t.node(a.id).value + t.node(b.id).value;
+  return t.var(t.size() - 1);
+}
+
+Var sub(Var a, Var b) {
+  Tape& t = tape_of(a, b);
+  auto& y = t.push(Op::sub, a.id, b.id);
+  check_same_shape("sub", t.node(a.id).value, t.node(b.id).value);
+  y.value = t.node(a.id).value - t.node(b.id).value;
+  return t.var(t.size() - 1);
+}
+
+Var add_row(Var a, Var row) {
+  Tape& t = tape_of(a, row);
+  auto& y = t.push(Op::add_row, a.id, row.id);
+  const Mat& A = t.node(a.id).value;
+  const Mat& R = t.node(row.id).value;
+  if (R.rows() != 1 || R.cols() != A.cols())
+    throw Error(fmt::format("ad: add_row: row [{}, {}] does not match [{}, {}]", R.rows(), R.cols(),
+                            A.rows(), A.cols()));
+  y.value.resize(A.rows(), A.cols());
+  for (Index j = 0; j < A.cols(); ++j) y.value.col(j) = A.col(j).array() + R(0, j);
+  return t.var(t.size() - 1);
+}
+
+Var mul(Var a, Var b) {
+  Tape& t = tape_of(a, b);
+  auto& y = t.push(Op::mul, a.id, b.id);
+  check_same_shape("mul", t.node(a.id).value, t.node(b.id).value);
+  y.value = t.node(a.id).value.cwiseProduct(t.node(b.id).value);
+  return t.var(t.size() - 1);
+}
+
+Var scale(Var a, double s) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::scale, a.id, -1);
+  y.s = s;
+  y.value = s * t.node(a.id).value;
+  return t.var(t.size() - 1);
+}
+
+Var add_scalar(Var a, double s) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::add_scalar, a.id, -1);
+  y.s = s;
+  y.value = t.node(a.id).value.array() + s;
+  return t.var(t.size() - 1);
+}
+
+Var sum_rows(Var a) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::sum_rows, a.id, -1);
+  y.value = t.node(a.id).value.colwise().sum();
+  return t.var(t.size() - 1);
+}
+
+Var sum_cols(Var a) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::sum_cols, a.id, -1);
+  y.value = t.node(a.id).value.rowwise().sum();
+  return t.var(t.size() - 1);
+}
+
+Var sum_all(Var a) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::sum_all, a.id, -1);
+  y.value.resize(1, 1);
+  y.value(0, 0) = t.node(a.id).value.sum();
+  return t.var(t.size() - 1);
+}
+
+Var mean_rows(Var a) { return scale(sum_rows(a), 1.0 / static_cast<double>(a.rows())); }
+Var mean_cols(Var a) { return scale(sum_cols(a), 1.0 / static_cast<double>(a.cols())); }
+Var mean_all(Var a) { return scale(sum_all(a), 1.0 / static_cast<double>(a.value().size())); }
+
+Var bcast_rows(Var a, Index rows) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::bcast_rows, a.id, -1);
+  const Mat& A = t.node(a.id).value;
+  if (A.rows() != 1) throw Error("ad: bcast_rows needs a single row");
+  y.i0 = static_cast<int>(rows);
+  y.value.resize(rows, A.cols());
+  for (Index j = 0; j < A.cols(); ++j) y.value.col(j).setConstant(A(0, j));
+  return t.var(t.size() - 1);
+}
+
+Var bcast_cols(Var a, Index cols) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::bcast_cols, a.id, -1);
+  const Mat& A = t.node(a.id).value;
+  if (A.cols() != 1) throw Error("ad: bcast_cols needs a single column");
+  y.i0 = static_cast<int>(cols);
+  y.value.resize(A.rows(), cols);
+  for (Index j = 0; j < cols; ++j) y.value.col(j) = A.col(0);
+  return t.var(t.size() - 1);
+}
+
+Var bcast_all(Var a, Index rows, Index cols) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::bcast_all, a.id, -1);
+  const Mat& A = t.node(a.id).value;
+  if (A.size() != 1) throw Error("ad: bcast_all needs a [1, 1] value");
+  y.i0 = static_cast<int>(rows);
+  y.i1 = static_cast<int>(cols);
+  y.value.setConstant(rows, cols, A(0, 0));
+  return t.var(t.size() - 1);
+}
+
+Var square(Var a) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::square, a.id, -1);
+  y.value = t.node(a.id).value.array().square();
+  return t.var(t.size() - 1);
+}
+
+Var shift_rows(Var a, Index s) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::shift_rows, a.id, -1);
+  const Mat& A = t.node(a.id).value;
+  const Index r = A.rows();
+  const Index k = r == 0 ? 0 : ((s % r) + r) % r;  // shift in [0, r)
+  y.i0 = static_cast<int>(s);
+  y.value.resize(r, A.cols());
+  for (Index j = 0; j < A.cols(); ++j) {
+    y.value.col(j).head(r - k) = A.col(j).segment(k, r - k);
+    y.value.col(j).tail(k) = A.col(j).head(k);
+  }
+  return t.var(t.size() - 1);
+}
+
+Var reshape(Var a, Index rows, Index cols) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::reshape, a.id, -1);
+  const Mat& A = t.node(a.id).value;
+  if (rows * cols != A.size())
+    throw Error(fmt::format("ad: cannot reshape [{}, {}] to [{}, {}]", A.rows(), A.cols(), rows, cols));
+  y.i0 = static_cast<int>(rows);
+  y.i1 = static_cast<int>(cols);
+  y.value.resize(rows, cols);
+  y.value = Eigen::Map<const Mat>(A.data(), rows, cols);
+  return t.var(t.size() - 1);
+}
+
+Var apply(Fn f, Var a) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::fn, a.id, -1);
+  y.fn = f;
+  const Mat& A = t.node(a.id).value;
+  y.value.resize(A.rows(), A.cols());
+  switch (f) {
+    case Fn::tanh: y.value = A.array().tanh(); break;
+    case Fn::sin: y.value = A.array().sin(); break;
+    case Fn::cos: y.value = A.array().cos(); break;
+    case Fn::sigmoid:
+    case Fn::softplus: {
+      const double* x = A.data();
+      double* out = y.value.data();
+      for (Index i = 0; i < A.size(); ++i) out[i] = detail::fn_value(f, x[i]);
+      break;
+    }
+  }
+  return t.var(t.size() - 1);
+}
+
+namespace {
+
+// 1 - a^2 and a - a^2: the derivatives of tanh and sigmoid in terms of their values.
+Var tanh_deriv(Var a) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::tanh_deriv, a.id, -1);
+  y.value = 1.0 - t.node(a.id).value.array().square();
+  return t.var(t.size() - 1);
+}
+
+Var sigmoid_deriv(Var a) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::sigmoid_deriv, a.id, -1);
+  const Mat& A = t.node(a.id).value;
+  y.value = A.array() * (1.0 - A.array());
+  return t.var(t.size() - 1);
+}
+
+// Records a divided-difference node (divdiff or divdiff_da) and fills its value.
+Var record_divdiff(Op op, Fn f, Var a, Var b, Var fa, Var fb) {
+  Tape& t = tape_of(a, b);
+  auto& y = t.push(op, a.id, b.id);
+  y.fn = f;
+  y.in[2] = fa.id;
+  y.in[3] = fb.id;
+  const Mat& A = t.node(a.id).value;
+  const Mat& B = t.node(b.id).value;
+  const Mat& FA = t.node(fa.id).value;
+  const Mat& FB = t.node(fb.id).value;
+  check_same_shape("divdiff", A, B);
+  check_same_shape("divdiff", A, FA);
+  check_same_shape("divdiff", B, FB);
+  y.value.resize(A.rows(), A.cols());
+  const double* pa = A.data();
+  const double* pb = B.data();
+  const double* pfa = FA.data();
+  const double* pfb = FB.data();
+  double* out = y.value.data();
+  const Index n = A.size();
+  const bool da = op == Op::divdiff_da;
+  // One loop per function so the switch stays out of the inner loop.
+  switch (f) {
+    case Fn::tanh:
+      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_tanh_da(pa[i], pb[i], pfa[i], pfb[i]);
+      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_tanh(pa[i], pb[i], pfa[i], pfb[i]);
+      break;
+    case Fn::sigmoid:
+      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_sigmoid_da(pa[i], pb[i], pfa[i], pfb[i]);
+      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_sigmoid(pa[i], pb[i], pfa[i], pfb[i]);
+      break;
+    case Fn::softplus:
+      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_softplus_da(pa[i], pb[i]);
+      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_softplus(pa[i], pb[i]);
+      break;
+    case Fn::sin:
+      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_sin_da(pa[i], pb[i]);
+      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_sin(pa[i], pb[i]);
+      break;
+    case Fn::cos:
+      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_cos_da(pa[i], pb[i]);
+      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_cos(pa[i], pb[i]);
+      break;
+  }
+  return t.var(t.size() - 1);
+}
+
+}  // namespace
+
+Var divdiff(Fn f, Var a, Var b, Var fa, Var fb) { return record_divdiff(Op::divdiff, f, a, b, fa, fb); }
+
+// ---------------------------------------------------------------------------------------------
+// Reverse sweeps
+
+bool Tape::wants(int id, Sweep sweep) const {
+  if (id < 0) return false;
+  switch (sweep) {
+    case Sweep::all: return node(id).needs_grad;
+    case Sweep::restricted: return mark_[static_cast<std::size_t>(id)] != 0;
+    case Sweep::discrete: return pair_of_[static_cast<std::size_t>(id)] >= 0;
+  }
+  return false;
+}
+
+void Tape::check_own(Var v, const char* what) const {
+  if (v.tape != this || v.id < 0 || v.id >= n_) throw Error(fmt::format("ad: {} of a Var of another tape", what));
+}
+
+void Tape::accumulate(int target, int g) {
+  int& slot = grad_of_[static_cast<std::size_t>(target)];
+  slot = slot < 0 ? g : add(var(slot), var(g)).id;
+}
+
+// In a discrete sweep, the factor multiplying the other operand of a product: the average of
+// its values at u and v (Eq. 9), or the shared value itself if it does not depend on the state.
+Var Tape::other_factor(int id, Sweep sweep) {
+  if (sweep != Sweep::discrete) return var(id);
+  const int q = pair_of_[static_cast<std::size_t>(id)];
+  if (q < 0) return var(id);
+  return scale(add(var(id), var(q)), 0.5);
+}
+
+void Tape::propagate(int id, int gid, Sweep sweep) {
+  const bool discrete = sweep == Sweep::discrete;
+  // Copies: recording new nodes may not move nodes (deque), but keep the code obviously safe.
+  const Op op = node(id).op;
+  const Fn f = node(id).fn;
+  const int a = node(id).in[0], b = node(id).in[1];
+  const int i0 = node(id).i0, i1 = node(id).i1;
+  const double s = node(id).s;
+  const Var g = var(gid);
+  const bool wa = wants(a, sweep), wb = wants(b, sweep);
+
+  switch (op) {
+    case Op::leaf: break;
+    case Op::matmul: {
+      // y = op(a) op(b); d op(a) = g op(b)^T, d op(b) = op(a)^T g, transposed back if needed.
+      const bool ta = i0 != 0, tb = i1 != 0;
+      if (wa) {
+        const Var B = other_factor(b, sweep);
+        accumulate(a, (ta ? matmul(B, g, tb, true) : matmul(g, B, false, !tb)).id);
+      }
+      if (wb) {
+        const Var A = other_factor(a, sweep);
+        accumulate(b, (tb ? matmul(g, A, true, ta) : matmul(A, g, !ta, false)).id);
+      }
+      break;
+    }
+    case Op::add:
+      if (wa) accumulate(a, gid);
+      if (wb) accumulate(b, gid);
+      break;
+    case Op::sub:
+      if (wa) accumulate(a, gid);
+      if (wb) accumulate(b, scale(g, -1.0).id);
+      break;
+    case Op::add_row:
+      if (wa) accumulate(a, gid);
+      if (wb) accumulate(b, sum_rows(g).id);
+      break;
+    case Op::mul:
+      if (wa) accumulate(a, mul(g, other_factor(b, sweep)).id);
+      if (wb) accumulate(b, mul(g, other_factor(a, sweep)).id);
+      break;
+    case Op::scale:
+      if (wa) accumulate(a, scale(g, s).id);
+      break;
+    case Op::add_scalar:
+      if (wa) accumulate(a, gid);
+      break;
+    case Op::sum_rows:
+      if (wa) accumulate(a, bcast_rows(g, node(a).value.rows()).id);
+      break;
+    case Op::sum_cols:
+      if (wa) accumulate(a, bcast_cols(g, node(a).value.cols()).id);
+      break;
+    case Op::sum_all:
+      if (wa) accumulate(a, bcast_all(g, node(a).value.rows(), node(a).value.cols()).id);
+      break;
+    case Op::bcast_rows:
+      if (wa) accumulate(a, sum_rows(g).id);
+      break;
+    case Op::bcast_cols:
+      if (wa) accumulate(a, sum_cols(g).id);
+      break;
+    case Op::bcast_all:
+      if (wa) accumulate(a, sum_all(g).id);
+      break;
+    case Op::square:
+      if (!wa) break;
+      if (discrete) {  // (a^2 - b^2) / (a - b) = a + b
+        accumulate(a, mul(g, add(var(a), var(pair_of_[static_cast<std::size_t>(a)]))).id);
+      } else {
+        accumulate(a, scale(mul(g, var(a)), 2.0).id);
+      }
+      break;
+    case Op::shift_rows:
+      if (wa) accumulate(a, shift_rows(g, -i0).id);
+      break;
+    case Op::reshape:
+      if (wa) accumulate(a, reshape(g, node(a).value.rows(), node(a).value.cols()).id);
+      break;
+    case Op::fn: {
+      if (!wa) break;
+      if (discrete) {
+        const int q = pair_of_[static_cast<std::size_t>(id)];
+        const int aq = pair_of_[static_cast<std::size_t>(a)];
+        accumulate(a, mul(g, divdiff(f, var(a), var(aq), var(id), var(q))).id);
+        break;
+      }
+      Var d;
+      switch (f) {
+        case Fn::tanh: d = tanh_deriv(var(id)); break;
+        case Fn::sigmoid: d = sigmoid_deriv(var(id)); break;
+        case Fn::softplus: d = sigmoid(var(a)); break;
+        case Fn::sin: d = cos(var(a)); break;
+        case Fn::cos: d = scale(sin(var(a)), -1.0); break;
+      }
+      accumulate(a, mul(g, d).id);
+      break;
+    }
+    case Op::tanh_deriv:
+      if (discrete) throw Error("ad: discrete differentiation through a derivative is not supported");
+      if (wa) accumulate(a, scale(mul(g, var(a)), -2.0).id);
+      break;
+    case Op::sigmoid_deriv:
+      if (discrete) throw Error("ad: discrete differentiation through a derivative is not supported");
+      if (wa) accumulate(a, mul(g, add_scalar(scale(var(a), -2.0), 1.0)).id);
+      break;
+    case Op::divdiff: {
+      if (discrete) throw Error("ad: discrete differentiation through a divided difference is not supported");
+      const int fa = node(id).in[2], fb = node(id).in[3];
+      if (wa) accumulate(a, mul(g, record_divdiff(Op::divdiff_da, f, var(a), var(b), var(fa), var(fb))).id);
+      if (wb) accumulate(b, mul(g, record_divdiff(Op::divdiff_da, f, var(b), var(a), var(fb), var(fa))).id);
+      break;
+    }
+    case Op::divdiff_da:
+      throw Error("ad: a discrete gradient can be differentiated once, not twice");
+  }
+}
+
+void Tape::backward(Var loss, bool create_graph) {
+  check_own(loss, "backward");
+  const int n0 = n_;
+  grad_of_.assign(static_cast<std::size_t>(n0), -1);
+  if (!node(loss.id).needs_grad) return;
+  record_needs_grad_ = create_graph;
+  const Mat& l = node(loss.id).value;
+  grad_of_[static_cast<std::size_t>(loss.id)] = constant(l.rows(), l.cols(), 1.0).id;
+  try {
+    for (int id = loss.id; id >= 0; --id) {
+      const int g = grad_of_[static_cast<std::size_t>(id)];
+      if (g >= 0 && node(id).needs_grad) propagate(id, g, Sweep::all);
+    }
+  } catch (...) {
+    record_needs_grad_ = true;
+    throw;
+  }
+  record_needs_grad_ = true;
+}
+
+Var Tape::grad(Var v) {
+  check_own(v, "grad");
+  const auto i = static_cast<std::size_t>(v.id);
+  if (i < grad_of_.size() && grad_of_[i] >= 0) return var(grad_of_[i]);
+  return constant(node(v.id).value.rows(), node(v.id).value.cols(), 0.0);
+}
+
+Var Tape::gradient(Var y, Var x, bool create_graph) {
+  check_own(y, "gradient");
+  check_own(x, "gradient");
+  const int n0 = n_;
+  grad_of_.assign(static_cast<std::size_t>(n0), -1);
+  // Mark the nodes that depend on x; only those receive gradients.
+  mark_.assign(static_cast<std::size_t>(n0), 0);
+  mark_[static_cast<std::size_t>(x.id)] = 1;
+  for (int id = x.id + 1; id <= y.id; ++id) {
+    const Node& nd = node(id);
+    mark_[static_cast<std::size_t>(id)] =
+        (nd.in[0] >= 0 && mark_[static_cast<std::size_t>(nd.in[0])]) || (nd.in[1] >= 0 && mark_[static_cast<std::size_t>(nd.in[1])]);
+  }
+  if (!mark_[static_cast<std::size_t>(y.id)]) return constant(x.rows(), x.cols(), 0.0);
+  record_needs_grad_ = create_graph;
+  const Mat& l = node(y.id).value;
+  grad_of_[static_cast<std::size_t>(y.id)] = constant(l.rows(), l.cols(), 1.0).id;
+  try {
+    for (int id = y.id; id > x.id; --id) {
+      const int g = grad_of_[static_cast<std::size_t>(id)];
+      if (g >= 0 && mark_[static_cast<std::size_t>(id)]) propagate(id, g, Sweep::restricted);
+    }
+  } catch (...) {
+    record_needs_grad_ = true;
+    throw;
+  }
+  record_needs_grad_ = true;
+  return var(grad_of_[static_cast<std::size_t>(x.id)]);
+}
+
+Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
+  for (Var x : {h_u, h_v, u, v}) check_own(x, "discrete_gradient");
+  const int n0 = n_;
+  pair_of_.assign(static_cast<std::size_t>(n0), -1);
+  grad_of_.assign(static_cast<std::size_t>(n0), -1);
+  check_same_shape("discrete_gradient", node(u.id).value, node(v.id).value);
+
+  // Pair the nodes of the two recordings of H, walking both graphs together from the output.
+  // A node shared by both (parameters, constants) does not depend on the state and stays
+  // unpaired; the sweep then treats it as a constant.
+  stack_.clear();
+  if (h_u.id != h_v.id) {
+    pair_of_[static_cast<std::size_t>(h_u.id)] = h_v.id;
+    stack_.push_back(h_u.id);
+  }
+  while (!stack_.empty()) {
+    const int p = stack_.back();
+    stack_.pop_back();
+    const int q = pair_of_[static_cast<std::size_t>(p)];
+    const Node& np = node(p);
+    const Node& nq = node(q);
+    if (np.op != nq.op || np.fn != nq.fn || np.i0 != nq.i0 || np.i1 != nq.i1 || np.s != nq.s ||
+        np.value.rows() != nq.value.rows() || np.value.cols() != nq.value.cols())
+      throw Error(fmt::format("ad: discrete_gradient: H(u) and H(v) were recorded differently "
+                              "(nodes {} and {})", p, q));
+    if (np.op == Op::leaf) continue;
+    for (int k = 0; k < 2; ++k) {
+      const int ip = np.in[k], iq = nq.in[k];
+      if (ip < 0 || ip == iq) continue;
+      int& slot = pair_of_[static_cast<std::size_t>(ip)];
+      if (slot < 0) {
+        slot = iq;
+        stack_.push_back(ip);
+      } else if (slot != iq) {
+        throw Error("ad: discrete_gradient: H(u) and H(v) share intermediate values inconsistently");
+      }
+    }
+  }
+  if (pair_of_[static_cast<std::size_t>(u.id)] != v.id) return constant(u.rows(), u.cols(), 0.0);
+
+  record_needs_grad_ = create_graph;
+  const Mat& l = node(h_u.id).value;
+  grad_of_[static_cast<std::size_t>(h_u.id)] = constant(l.rows(), l.cols(), 1.0).id;
+  try {
+    for (int id = h_u.id; id >= 0; --id) {
+      const int g = grad_of_[static_cast<std::size_t>(id)];
+      if (g >= 0 && pair_of_[static_cast<std::size_t>(id)] >= 0) propagate(id, g, Sweep::discrete);
+    }
+  } catch (...) {
+    record_needs_grad_ = true;
+    throw;
+  }
+  record_needs_grad_ = true;
+  const int g = grad_of_[static_cast<std::size_t>(u.id)];
+  return g >= 0 ? var(g) : constant(u.rows(), u.cols(), 0.0);
+}
+
+}  // namespace dgsim::ad

@@ -1,0 +1,189 @@
+#pragma once
+// Reverse-mode automatic differentiation over batched Eigen matrices, with automatic
+// discrete differentiation (DGNet paper, Section 3.3, Theorem 4, Eq. 10).
+//
+// A Tape records a flat list of matrix operations; each operation's value is computed when it
+// is recorded. Values are batches: one row per sample. backward() is an iterative reverse
+// sweep that itself records the gradient computation on the tape, so a gradient is an ordinary
+// Var that can be used in a loss and differentiated again (HNN training needs d/dθ of a loss of
+// ∇H). discrete_gradient() does the same for the discrete gradient ∇̄H(u, v).
+//
+// Usage:
+//   Tape tape;
+//   Var x = tape.leaf(x0, true);                   // [B, n], requires a gradient
+//   Var h = sum_cols(tanh(matmul(x, w)));          // [B, 1]
+//   tape.backward(h, true);                        // d(sum h)/d(leaves), recorded
+//   Var gx = tape.grad(x);                         // [B, n], differentiable again
+//
+// Buffers are reused: after clear() the same sequence of operations reuses the node storage,
+// so a training loop that records the same graph every step does no heap allocation per op
+// (beyond what BLAS itself does).
+
+#include <deque>
+#include <vector>
+
+#include "lib/core/types.hpp"
+
+namespace dgsim::ad {
+
+class Tape;
+
+// Handle to a value recorded on a tape. Valid until the tape's next clear().
+struct Var {
+  Tape* tape = nullptr;
+  int id = -1;
+
+  const Mat& value() const;
+  Eigen::Index rows() const { return value().rows(); }
+  Eigen::Index cols() const { return value().cols(); }
+};
+
+// Elementwise functions with a derivative and a cancellation-free divided difference.
+enum class Fn { tanh, sigmoid, softplus, sin, cos };
+
+enum class Op {
+  leaf,
+  matmul,        // op(a) op(b); i0, i1 = transpose flags
+  add,
+  sub,
+  add_row,       // a [R, C] + b [1, C] broadcast over rows
+  mul,           // elementwise
+  scale,         // s * a
+  add_scalar,    // a + s
+  sum_rows,      // [R, C] -> [1, C]
+  sum_cols,      // [R, C] -> [R, 1]
+  sum_all,       // [R, C] -> [1, 1]
+  bcast_rows,    // [1, C] -> [i0, C]
+  bcast_cols,    // [R, 1] -> [R, i0]
+  bcast_all,     // [1, 1] -> [i0, i1]
+  square,
+  shift_rows,    // y.row(r) = a.row((r + i0) mod R)
+  reshape,       // column-major reinterpretation as [i0, i1]
+  fn,            // f(a), f = fn
+  tanh_deriv,    // 1 - a^2 (a = tanh(x))
+  sigmoid_deriv, // a - a^2 (a = sigmoid(x))
+  divdiff,       // (f(a) - f(b)) / (a - b), f = fn; in[2], in[3] = f(a), f(b)
+  divdiff_da,    // d/da of divdiff(a, b); not differentiable further
+};
+
+class Tape {
+ public:
+  Tape() = default;
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+
+  // Forgets all recorded operations but keeps their buffers for reuse.
+  void clear();
+  int size() const { return n_; }
+
+  // A leaf holding a copy of m. requires_grad: whether backward() computes its gradient.
+  template <class Derived>
+  Var leaf(const Eigen::MatrixBase<Derived>& m, bool requires_grad = false) {
+    Node& nd = push(Op::leaf, -1, -1);
+    nd.value = m;
+    nd.needs_grad = requires_grad;
+    return {this, n_ - 1};
+  }
+  // A leaf of shape [rows, cols] filled with c.
+  Var constant(Eigen::Index rows, Eigen::Index cols, double c) {
+    Node& nd = push(Op::leaf, -1, -1);
+    nd.value.setConstant(rows, cols, c);
+    return {this, n_ - 1};
+  }
+
+  // Reverse sweep from `loss`, seeded with ones of loss's shape (so a batch of energies [B, 1]
+  // gives per-sample gradients). Gradients are recorded on the tape; with create_graph they
+  // can be differentiated again, without it they are treated as constants by later sweeps.
+  void backward(Var loss, bool create_graph = false);
+
+  // Gradient of the last backward() with respect to v (zeros if v does not influence it).
+  Var grad(Var v);
+
+  // d(sum of y's entries)/dx, x any earlier Var (a leaf with or without requires_grad, or an
+  // intermediate). Only the part of the graph between x and y is swept, so e.g. ∇H(u) costs no
+  // weight gradients. With create_graph the result can be differentiated again (HNN losses).
+  Var gradient(Var y, Var x, bool create_graph = true);
+
+  // Automatic discrete differentiation. h_u and h_v are the same function H (the same sequence
+  // of operations, sharing parameters) recorded on two states u and v (leaves of equal shape).
+  // Returns ∇̄H(u, v), shape of u, with H(u) - H(v) = ∇̄H·(u - v) per sample, ∇̄H(u, u) = ∇H(u)
+  // and ∇̄H(u, v) = ∇̄H(v, u). Linear operations use their adjoint, elementwise functions the
+  // divided difference (Eq. 10), products the averaged product rule (Eq. 9). Recorded on the
+  // tape, so a loss of it can be differentiated once more (e.g. with respect to the weights).
+  Var discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph = true);
+
+  const Mat& value(Var v) const { return nodes_[v.id].value; }
+
+ private:
+  struct Node {
+    Op op = Op::leaf;
+    Fn fn = Fn::tanh;
+    int in[4] = {-1, -1, -1, -1};
+    int i0 = 0, i1 = 0;
+    double s = 0.0;
+    bool needs_grad = false;
+    Mat value;
+  };
+
+ public:
+  // Used by the operation functions (ops.hpp); not for general use.
+  Node& push(Op op, int a, int b);
+  Node& node(int id) { return nodes_[id]; }
+  const Node& node(int id) const { return nodes_[id]; }
+  Var var(int id) { return {this, id}; }
+
+ private:
+  void accumulate(int target, int g);
+
+  enum class Sweep { all, restricted, discrete };
+  void propagate(int id, int g, Sweep sweep);
+  bool wants(int id, Sweep sweep) const;
+  Var other_factor(int id, Sweep sweep);
+  void check_own(Var v, const char* what) const;
+
+  std::deque<Node> nodes_;  // a deque: values keep their address while the tape grows
+  int n_ = 0;
+  std::vector<int> grad_of_;    // node id -> id of its accumulated gradient (or -1)
+  std::vector<int> pair_of_;    // u-side node id -> v-side node id (discrete gradient)
+  std::vector<int> stack_;
+  std::vector<char> mark_;
+  bool record_needs_grad_ = true;  // false while recording a sweep without create_graph
+};
+
+// ---- operations; every argument must live on the same tape ----
+Var matmul(Var a, Var b, bool trans_a = false, bool trans_b = false);  // op(a) op(b)
+Var add(Var a, Var b);
+Var sub(Var a, Var b);
+Var add_row(Var a, Var row);     // a [R, C] + row [1, C]
+Var mul(Var a, Var b);           // elementwise
+Var scale(Var a, double s);
+Var add_scalar(Var a, double s);
+Var sum_rows(Var a);             // [R, C] -> [1, C]
+Var sum_cols(Var a);             // [R, C] -> [R, 1]
+Var sum_all(Var a);              // [R, C] -> [1, 1]
+Var mean_rows(Var a);
+Var mean_cols(Var a);
+Var mean_all(Var a);
+Var bcast_rows(Var a, Eigen::Index rows);  // [1, C] -> [rows, C]
+Var bcast_cols(Var a, Eigen::Index cols);  // [R, 1] -> [R, cols]
+Var bcast_all(Var a, Eigen::Index rows, Eigen::Index cols);
+Var square(Var a);
+Var shift_rows(Var a, Eigen::Index s);  // y.row(r) = a.row((r + s) mod R), periodic
+Var reshape(Var a, Eigen::Index rows, Eigen::Index cols);  // column-major order kept
+Var apply(Fn f, Var a);
+inline Var tanh(Var a) { return apply(Fn::tanh, a); }
+inline Var sigmoid(Var a) { return apply(Fn::sigmoid, a); }
+inline Var softplus(Var a) { return apply(Fn::softplus, a); }
+inline Var sin(Var a) { return apply(Fn::sin, a); }
+inline Var cos(Var a) { return apply(Fn::cos, a); }
+
+// Divided difference (f(a) - f(b)) / (a - b), f'(a) where a = b; fa, fb are f(a), f(b) as
+// recorded (used to save work). Differentiable once in a and b.
+Var divdiff(Fn f, Var a, Var b, Var fa, Var fb);
+
+// Scalar kernels, exposed for tests: the divided difference of f at (a, b) and its partial
+// derivative in a, accurate to a few ulps also when a and b are close or equal.
+double divdiff_value(Fn f, double a, double b);
+double divdiff_da_value(Fn f, double a, double b);
+
+}  // namespace dgsim::ad

@@ -1,0 +1,97 @@
+#include "lib/nn/layers.hpp"
+
+#include <Eigen/QR>
+
+#include "lib/core/error.hpp"
+
+namespace dgsim::nn {
+
+using ad::Var;
+
+Linear add_linear(Params& params, const std::string& name, int in, int out, bool bias) {
+  Linear l;
+  l.in = in;
+  l.out = out;
+  l.w = params.add(name + ".W", in, out);
+  if (bias) l.b = params.add(name + ".b", 1, out);
+  return l;
+}
+
+Var forward(const Linear& layer, const std::vector<Var>& p, Var x) {
+  const Var y = ad::matmul(x, p[static_cast<std::size_t>(layer.w)]);
+  return layer.b >= 0 ? ad::add_row(y, p[static_cast<std::size_t>(layer.b)]) : y;
+}
+
+Conv1d add_conv1d(Params& params, const std::string& name, int in, int out, int kernel, bool bias) {
+  if (kernel < 1 || kernel % 2 == 0) throw ConfigError("nn: Conv1d kernel must be odd and positive");
+  Conv1d c;
+  c.in = in;
+  c.out = out;
+  for (int j = 0; j < kernel; ++j) c.taps.push_back(params.add(name + ".W" + std::to_string(j), in, out));
+  if (bias) c.b = params.add(name + ".b", 1, out);
+  return c;
+}
+
+Var forward(const Conv1d& layer, const std::vector<Var>& p, Var x, Eigen::Index batch) {
+  const int half = static_cast<int>(layer.taps.size() / 2);
+  Var y;
+  for (std::size_t j = 0; j < layer.taps.size(); ++j) {
+    const int offset = static_cast<int>(j) - half;  // neighbour site + offset is row + offset*batch
+    const Var xs = offset == 0 ? x : ad::shift_rows(x, offset * batch);
+    const Var t = ad::matmul(xs, p[static_cast<std::size_t>(layer.taps[j])]);
+    y = j == 0 ? t : ad::add(y, t);
+  }
+  return layer.b >= 0 ? ad::add_row(y, p[static_cast<std::size_t>(layer.b)]) : y;
+}
+
+Mlp add_mlp(Params& params, const std::string& name, const std::vector<int>& sizes, ad::Fn act, bool out_bias) {
+  Mlp m;
+  m.act = act;
+  for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
+    const bool last = i + 2 == sizes.size();
+    m.layers.push_back(add_linear(params, name + "." + std::to_string(i), sizes[i], sizes[i + 1], !last || out_bias));
+  }
+  return m;
+}
+
+Var forward(const Mlp& mlp, const std::vector<Var>& p, Var x) {
+  for (std::size_t i = 0; i < mlp.layers.size(); ++i) {
+    x = forward(mlp.layers[i], p, x);
+    if (i + 1 < mlp.layers.size()) x = ad::apply(mlp.act, x);
+  }
+  return x;
+}
+
+Mat orthogonal(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
+  const bool tall = rows >= cols;
+  const Eigen::Index m = tall ? rows : cols, n = tall ? cols : rows;
+  Mat a(m, n);
+  for (Eigen::Index j = 0; j < n; ++j)
+    for (Eigen::Index i = 0; i < m; ++i) a(i, j) = rng.normal();
+  const Eigen::HouseholderQR<Mat> qr(a);
+  Mat q = qr.householderQ() * Mat::Identity(m, n);
+  const Mat& r = qr.matrixQR();
+  for (Eigen::Index j = 0; j < n; ++j)
+    if (r(j, j) < 0) q.col(j) *= -1.0;
+  if (tall) return q;
+  return q.transpose();
+}
+
+void init_orthogonal(Params& params, const Linear& layer, Rng& rng) {
+  params.view(layer.w) = orthogonal(layer.in, layer.out, rng);
+  if (layer.b >= 0) params.view(layer.b).setZero();
+}
+
+void init_orthogonal(Params& params, const Conv1d& layer, Rng& rng) {
+  const auto k = static_cast<Eigen::Index>(layer.taps.size());
+  const Mat w = orthogonal(k * layer.in, layer.out, rng);
+  for (Eigen::Index j = 0; j < k; ++j)
+    params.view(layer.taps[static_cast<std::size_t>(j)]) = w.middleRows(j * layer.in, layer.in);
+  if (layer.b >= 0) params.view(layer.b).setZero();
+}
+
+void init_orthogonal(Params& params, const Mlp& mlp, Rng& rng) {
+  for (const Linear& l : mlp.layers) init_orthogonal(params, l, rng);
+}
+
+}  // namespace dgsim::nn

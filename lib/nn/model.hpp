@@ -1,0 +1,112 @@
+#pragma once
+// Learned models of du/dt = f(u) (DESIGN.md §1, §6; PAPER.md "Networks").
+//
+//   NODE   f(u) = network(u)                      (no energy)
+//   HNN    f(u) = G ∇H(u)                         (HNN++ for PDEs: the same with G = D or D2)
+//   SRNN   f(u) = S ∇H(u), H = T(p) + V(q)        (two networks; leapfrog in training)
+//   DGNet  (u' - u)/Δt = Ḡ ∇̄H(u', u)             (paper Eq. 6; trained with Eq. 11)
+//
+// Energies: ODEs an MLP dim -> hidden -> hidden -> 1 (tanh, no output bias); PDEs on N
+// periodic sites a Conv1d(1 -> hidden, kernel 3), tanh, a per-site layer hidden -> hidden,
+// tanh, a per-site layer hidden -> 1 without bias, summed over sites. NODE uses the same
+// networks with dim outputs (ODE, no output bias) or one output per site with bias (PDE).
+// G: S = [[0, I], [-I, 0]] on u = (q, p), optionally minus R = diag(0, g I) with a learned
+// friction g >= 0; D = [-1, 0, 1]/(2Δx) and D2 = [1, -2, 1]/Δx² as periodic stencils.
+// Gradients are Euclidean (∂H/∂u), as in the paper's code; a 1/Δx of the discrete L2 inner
+// product would be absorbed by the learned H.
+//
+// Use on a tape: tape.clear(); model.bind(tape); then the Var functions; after
+// tape.backward(loss), model.gradient(g) gives dθ. States are batches [B, dim], one per row.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/ad/tape.hpp"
+#include "lib/nn/layers.hpp"
+#include "lib/nn/params.hpp"
+
+namespace dgsim::nn {
+
+enum class ModelKind { node, hnn, srnn, dgnet };
+enum class Structure { S, D, D2 };
+
+std::string to_string(ModelKind kind);   // "node", "hnn", "srnn", "dgnet"
+std::string to_string(Structure s);      // "S", "D", "D2"
+ModelKind parse_model_kind(const std::string& name);  // ConfigError if unknown
+Structure parse_structure(const std::string& name);
+
+struct ModelConfig {
+  ModelKind kind = ModelKind::dgnet;
+  bool pde = false;            // periodic 1-D field (conv network) or ODE state (MLP)
+  int dim = 2;                 // ODE: state size, q then p (even for S); PDE: sites N
+  int hidden = 200;            // hidden width / channels
+  int kernel = 3;              // PDE: kernel of the first convolution (odd)
+  Structure structure = Structure::S;
+  double dx = 1.0;             // PDE grid spacing, for D and D2
+  bool friction = false;       // ODE with S only: G = S - diag(0, g I), g learned, g >= 0
+  ad::Fn activation = ad::Fn::tanh;
+  std::uint64_t seed = 0;      // initial weights: Rng(seed, RngStream::init_weights, 0)
+};
+
+class Model {
+ public:
+  explicit Model(const ModelConfig& config);  // ConfigError on an inconsistent config
+
+  const ModelConfig& config() const { return config_; }
+  Params& params() { return params_; }
+  const Params& params() const { return params_; }
+  bool has_energy() const { return config_.kind != ModelKind::node; }
+
+  // Records the parameters (and constant operators) on `tape`; call after each tape.clear()
+  // and before the Var functions below.
+  void bind(ad::Tape& tape);
+  const std::vector<ad::Var>& bound() const { return p_; }
+
+  ad::Var energy(ad::Var u);                               // H(u) [B, 1]
+  ad::Var energy_gradient(ad::Var u);                      // ∇H(u) [B, dim], differentiable in θ
+  ad::Var time_derivative(ad::Var u);                      // f(u) [B, dim], differentiable in θ
+  ad::Var discrete_time_derivative(ad::Var u, ad::Var v);  // Ḡ ∇̄H(u, v) [B, dim]
+  ad::Var apply_structure(ad::Var grad);                   // G grad [B, dim]
+
+  // dθ [theta size] after tape.backward(loss) on the bound tape.
+  void gradient(Vec& g) const;
+  // Keeps constrained parameters feasible (friction g >= 0); call after each optimizer step.
+  void project();
+
+  // Plain evaluations on an internal tape (they rebind the model to it).
+  Mat energy(const Mat& u);                                     // [B, 1]
+  Mat time_derivative(const Mat& u);                            // [B, dim]
+  Mat discrete_time_derivative(const Mat& u, const Mat& v);     // [B, dim]
+  // ∂(Ḡ ∇̄H(u, v))/∂v [dim, dim] for one pair of states, for Newton on the DG step (Eq. 6).
+  Mat discrete_time_derivative_jacobian(const Vec& u, const Vec& v);
+
+ private:
+  ad::Var field_energy(ad::Var u);  // PDE energy or NODE output
+  ad::Var state_energy(ad::Var u);  // ODE energy
+
+  ModelConfig config_;
+  Params params_;
+  Mlp mlp_, mlp2_;          // ODE networks (SRNN: mlp_ = T(p), mlp2_ = V(q))
+  Conv1d conv_;             // PDE networks
+  Linear site1_, site2_;
+  int friction_ = -1;       // index of g [1, 1]
+  Mat s_matrix_, select_q_, select_p_, p_mask_;  // constants of S, SRNN and friction
+  ad::Tape* tape_ = nullptr;
+  std::vector<ad::Var> p_;
+  ad::Var s_, sq_, sp_, mask_;
+  std::unique_ptr<ad::Tape> scratch_;
+};
+
+// Mean over all entries of (pred - target)^2.
+ad::Var mse(ad::Var pred, ad::Var target);
+
+// DGNet's loss (paper Eq. 11, as the authors' code computes it): the mean over the batch and
+// the components of ((u1 - u0)/dt - Ḡ ∇̄H(u1, u0))^2. u0, u1 [B, dim] consecutive states.
+ad::Var dgnet_loss(Model& model, ad::Var u0, ad::Var u1, double dt);
+
+// Loss on known time derivatives (HNN's original training): mean of (f(u) - dudt)^2.
+ad::Var derivative_loss(Model& model, ad::Var u, ad::Var dudt);
+
+}  // namespace dgsim::nn

@@ -1,0 +1,187 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+
+#include "lib/ad/tape.hpp"
+#include "lib/core/error.hpp"
+#include "lib/core/rng.hpp"
+
+using namespace dgsim;
+using namespace dgsim::ad;
+
+namespace {
+
+using Build = std::function<Var(Var)>;  // x -> any matrix-valued function of x
+
+Mat random_mat(Eigen::Index r, Eigen::Index c, std::uint64_t index, double scale = 1.0) {
+  Rng rng(7, RngStream::training, index);
+  Mat m(r, c);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = scale * rng.normal();
+  return m;
+}
+
+// L(x) = sum(f(x) .* W) with W a fixed random weight of f's shape.
+double loss_value(const Build& f, const Mat& x0, const Mat& w) {
+  Tape t;
+  const Var y = f(t.leaf(x0, true));  // requires_grad: f may differentiate internally
+  return (y.value().array() * w.array()).sum();
+}
+
+Mat weight_for(const Build& f, const Mat& x0, std::uint64_t index) {
+  Tape t;
+  const Var y = f(t.leaf(x0, true));
+  return random_mat(y.rows(), y.cols(), index);
+}
+
+Mat first_grad(const Build& f, const Mat& x0, const Mat& w) {
+  Tape t;
+  const Var x = t.leaf(x0, true);
+  const Var loss = sum_all(mul(f(x), t.leaf(w)));
+  t.backward(loss);
+  return t.grad(x).value();
+}
+
+// Central differences of L along every coordinate of x.
+Mat fd_grad(const std::function<double(const Mat&)>& L, const Mat& x0, double eps) {
+  Mat g(x0.rows(), x0.cols());
+  for (Eigen::Index i = 0; i < x0.size(); ++i) {
+    Mat xp = x0, xm = x0;
+    xp.data()[i] += eps;
+    xm.data()[i] -= eps;
+    g.data()[i] = (L(xp) - L(xm)) / (2 * eps);
+  }
+  return g;
+}
+
+void check_close(const Mat& got, const Mat& ref, double tol, const std::string& what) {
+  INFO(what);
+  REQUIRE(got.rows() == ref.rows());
+  REQUIRE(got.cols() == ref.cols());
+  const double err = (got - ref).cwiseAbs().maxCoeff();
+  const double scale = std::max(1.0, ref.cwiseAbs().maxCoeff());
+  INFO("max error ", err, " scale ", scale);
+  CHECK(err <= tol * scale);
+}
+
+// Gradient against finite differences, and the gradient of a loss of the gradient
+// (create_graph) against finite differences of the first-order gradient.
+void check_op(const std::string& name, const Build& f, Eigen::Index r, Eigen::Index c, bool second = true) {
+  const Mat x0 = random_mat(r, c, 1, 0.7);
+  const Mat w = weight_for(f, x0, 2);
+  const Mat g = first_grad(f, x0, w);
+  check_close(g, fd_grad([&](const Mat& x) { return loss_value(f, x, w); }, x0, 1e-6), 1e-7, name + " first order");
+  if (!second) return;
+  const Mat w2 = random_mat(r, c, 3);
+  Tape t;
+  const Var x = t.leaf(x0, true);
+  t.backward(sum_all(mul(f(x), t.leaf(w))), true);
+  const Var gx = t.grad(x);
+  check_close(gx.value(), g, 1e-14, name + " create_graph gives the same gradient");
+  t.backward(sum_all(mul(gx, t.leaf(w2))));
+  const Mat h = t.grad(x).value();
+  const Mat ref = fd_grad([&](const Mat& xx) { return (first_grad(f, xx, w).array() * w2.array()).sum(); }, x0, 1e-6);
+  check_close(h, ref, 1e-7, name + " second order");
+}
+
+}  // namespace
+
+TEST_SUITE_BEGIN("unit");
+
+TEST_CASE("ad: matmul with every transpose against finite differences") {
+  const Mat c34 = random_mat(3, 4, 10), c43 = random_mat(4, 3, 11), c25 = random_mat(2, 5, 12);
+  // x is [3, 4] below; constants make each product well-formed.
+  check_op("x c", [&](Var x) { return tanh(matmul(x, x.tape->leaf(c43))); }, 3, 4);
+  check_op("x^T c", [&](Var x) { return tanh(matmul(x, x.tape->leaf(c34), true, false)); }, 3, 4);
+  check_op("x c^T", [&](Var x) { return tanh(matmul(x, x.tape->leaf(c34), false, true)); }, 3, 4);
+  check_op("x^T c^T", [&](Var x) { return tanh(matmul(x, x.tape->leaf(c43), true, true)); }, 3, 4);
+  check_op("c x^T", [&](Var x) { return tanh(matmul(x.tape->leaf(c25), x, true, true)); }, 5, 2);
+  check_op("x^T x", [&](Var x) { return matmul(x, x, true, false); }, 3, 4);
+  check_op("x x^T", [&](Var x) { return matmul(x, x, false, true); }, 3, 4);
+}
+
+TEST_CASE("ad: elementwise and broadcast operations against finite differences") {
+  check_op("add", [](Var x) { return add(x, square(x)); }, 3, 4);
+  check_op("sub", [](Var x) { return sub(sin(x), mul(x, x)); }, 3, 4);
+  check_op("add_row", [](Var x) { return tanh(add_row(x, sum_rows(x))); }, 3, 4);
+  check_op("mul", [](Var x) { return mul(x, cos(x)); }, 3, 4);
+  check_op("scale add_scalar", [](Var x) { return tanh(add_scalar(scale(x, 1.7), 0.3)); }, 3, 4);
+  check_op("square", [](Var x) { return square(square(x)); }, 3, 4);
+  check_op("sum_rows", [](Var x) { return square(sum_rows(x)); }, 3, 4);
+  check_op("sum_cols", [](Var x) { return square(sum_cols(x)); }, 3, 4);
+  check_op("sum_all", [](Var x) { return square(sum_all(x)); }, 3, 4);
+  check_op("means", [](Var x) { return add(square(bcast_rows(mean_rows(x), 3)), square(bcast_cols(mean_cols(x), 4))); }, 3, 4);
+  check_op("mean_all", [](Var x) { return sin(mean_all(x)); }, 3, 4);
+  check_op("bcast_rows", [](Var x) { return tanh(bcast_rows(sum_rows(x), 5)); }, 3, 4);
+  check_op("bcast_cols", [](Var x) { return tanh(bcast_cols(sum_cols(x), 2)); }, 3, 4);
+  check_op("bcast_all", [](Var x) { return tanh(bcast_all(sum_all(x), 2, 2)); }, 3, 4);
+  check_op("shift_rows +2", [](Var x) { return mul(shift_rows(x, 2), x); }, 5, 3);
+  check_op("shift_rows -1", [](Var x) { return mul(shift_rows(x, -1), sin(x)); }, 5, 3);
+  check_op("reshape", [](Var x) { return mul(reshape(x, 2, 6), reshape(sin(x), 2, 6)); }, 3, 4);
+}
+
+TEST_CASE("ad: activations against finite differences") {
+  check_op("tanh", [](Var x) { return tanh(scale(x, 1.5)); }, 3, 4);
+  check_op("sigmoid", [](Var x) { return sigmoid(scale(x, 2.0)); }, 3, 4);
+  check_op("softplus", [](Var x) { return softplus(scale(x, 2.0)); }, 3, 4);
+  check_op("sin", [](Var x) { return sin(scale(x, 2.0)); }, 3, 4);
+  check_op("cos", [](Var x) { return cos(scale(x, 2.0)); }, 3, 4);
+  // Third order through the derivative ops: differentiate a loss of the second-order graph.
+  check_op("tanh of gradient", [](Var x) {
+    Tape& t = *x.tape;
+    t.backward(sum_all(tanh(x)), true);
+    return t.grad(x);
+  }, 3, 4);
+  check_op("sigmoid of gradient", [](Var x) {
+    Tape& t = *x.tape;
+    t.backward(sum_all(sigmoid(x)), true);
+    return t.grad(x);
+  }, 3, 4);
+}
+
+TEST_CASE("ad: divided differences against finite differences in both arguments") {
+  for (Fn f : {Fn::tanh, Fn::sigmoid, Fn::softplus, Fn::sin, Fn::cos}) {
+    const Mat b0 = random_mat(3, 4, 20, 0.5);
+    // a = x, b = 0.5 x + b0: both arguments depend on x, at mixed distances.
+    check_op("divdiff", [&](Var x) {
+      const Var b = add(scale(x, 0.5), x.tape->leaf(b0));
+      return divdiff(f, x, b, apply(f, x), apply(f, b));
+    }, 3, 4, false);
+    // Equal arguments: the derivative of f'(x) = dd(x, x) is f''(x) = 2 d/da dd(x, x).
+    check_op("divdiff equal", [&](Var x) {
+      const Var b = scale(x, 1.0);
+      return divdiff(f, x, b, apply(f, x), apply(f, b));
+    }, 3, 4, false);
+  }
+  Tape t;
+  const Var x = t.leaf(random_mat(2, 2, 5), true);
+  const Var y = t.leaf(random_mat(2, 2, 6), true);
+  t.backward(sum_all(divdiff(Fn::tanh, x, y, tanh(x), tanh(y))), true);
+  const Var gx = t.grad(x);
+  CHECK_THROWS_AS(t.backward(sum_all(gx)), dgsim::Error);
+}
+
+TEST_CASE("ad: gradient restricted to one input matches backward and differentiates again") {
+  const Mat x0 = random_mat(4, 3, 50), w0 = random_mat(3, 5, 51), c0 = random_mat(4, 3, 52);
+  auto h = [](Var x, Var w) { return sum_cols(tanh(matmul(x, w))); };  // [B, 1]
+  Tape t;
+  const Var x = t.leaf(x0);  // no requires_grad: gradient() works on any Var
+  const Var w = t.leaf(w0, true);
+  const Var gx = t.gradient(h(x, w), x);
+  Tape t2;
+  const Var x2 = t2.leaf(x0, true);
+  t2.backward(h(x2, t2.leaf(w0)));
+  CHECK((gx.value() - t2.grad(x2).value()).cwiseAbs().maxCoeff() == 0.0);
+  // d/dw sum(c .* ∇_x H) against finite differences.
+  t.backward(sum_all(mul(gx, t.leaf(c0))));
+  const Mat gw = t.grad(w).value();
+  auto loss = [&](const Mat& ww) {
+    Tape s;
+    const Var xs = s.leaf(x0);
+    return (s.gradient(h(xs, s.leaf(ww)), xs).value().array() * c0.array()).sum();
+  };
+  check_close(gw, fd_grad(loss, w0, 1e-6), 1e-7, "restricted gradient, then weights");
+}
+
+TEST_SUITE_END();
