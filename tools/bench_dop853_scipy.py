@@ -4,7 +4,8 @@ rtol = atol = 1e-10, the same solve as bench_dop853, and prints the median time 
 the number of evaluations. With the path of bench_dop853 as argument, runs it too and prints
 the ratio.
 
-usage: bench_dop853_scipy.py [path/to/bench_dop853]
+usage: /usr/bin/python3 tools/bench_dop853_scipy.py [path/to/bench_dop853]
+(Debian's python3 with python3-scipy; an interpreter on PATH may lack SciPy)
 """
 import math
 import re
