@@ -38,7 +38,8 @@ TrajectoryResult simulate(const System& sys, const Vec& u0, const std::vector<do
   ode::DriverOptions opt;
   if (!stepper->adaptive()) opt.dt = (times[1] - times[0]) / static_cast<double>(cfg.substeps);
   TrajectoryResult r;
-  r.states = ode::integrate_times(*stepper, f, u0, times, opt);
+  // Polling at every saved time lets SIGINT stop even one long trajectory promptly.
+  r.states = ode::integrate_times(*stepper, f, u0, times, opt, [](long, double, const Vec&) { throw_if_interrupted(); });
   r.stats = stepper->stats();
   return r;
 }
