@@ -36,10 +36,24 @@ double tanhc_deriv_series(double h, double y) {  // sum_k 2k c_k h^(2k-1)
   return s * h;
 }
 
+}  // namespace
+
+// tanh within a few ulps, several times faster than std::tanh: the series above where
+// |x| <= 1/8, else (1 - e)/(1 + e) with e = exp(-2|x|) < 0.78, where 1 - e loses < 2 bits.
+double tanh(double x) {
+  const double ax = std::abs(x);
+  if (ax <= tanhc_small) return x * tanhc_series(x * x);
+  if (ax >= 20.0) return std::copysign(1.0, x);  // 1 - tanh(20) < 1e-17
+  const double e = std::exp(-2.0 * ax);
+  return std::copysign((1.0 - e) / (1.0 + e), x);
+}
+
+namespace {
+
 // tanh(h) / h for any h: exact at 0; elsewhere tanh and the division are relatively accurate.
 double tanhc(double h) {
   if (std::abs(h) <= tanhc_small) return tanhc_series(h * h);
-  return std::tanh(h) / h;
+  return detail::tanh(h) / h;
 }
 
 // R(y) = sum_{k>=1} y^(k-1) / (2k+1)!, so that sinh x - x = x^3 R(x^2). Used for y <= 4,
@@ -69,7 +83,7 @@ void tanhc_and_deriv(double h, double& t, double& dt) {
     dt = tanhc_deriv_series(h, y);
     return;
   }
-  const double th = std::tanh(h);
+  const double th = detail::tanh(h);
   const double sech2 = 1.0 - th * th;
   t = th / h;
   if (std::abs(h) < 1.0) dt = -4.0 * h * sinh_minus_x_over_cube(4.0 * h * h) * sech2;
@@ -201,7 +215,7 @@ double dd_cos_da(double a, double b) {
 
 double fn_value(Fn f, double x) {
   switch (f) {
-    case Fn::tanh: return std::tanh(x);
+    case Fn::tanh: return detail::tanh(x);
     case Fn::sigmoid: return sigmoid(x);
     case Fn::softplus: return softplus(x);
     case Fn::sin: return std::sin(x);
@@ -217,7 +231,7 @@ namespace dgsim::ad {
 double divdiff_value(Fn f, double a, double b) {
   using namespace detail;
   switch (f) {
-    case Fn::tanh: return dd_tanh(a, b, std::tanh(a), std::tanh(b));
+    case Fn::tanh: return dd_tanh(a, b, detail::tanh(a), detail::tanh(b));
     case Fn::sigmoid: return dd_sigmoid(a, b, fn_value(f, a), fn_value(f, b));
     case Fn::softplus: return dd_softplus(a, b);
     case Fn::sin: return dd_sin(a, b);
@@ -229,7 +243,7 @@ double divdiff_value(Fn f, double a, double b) {
 double divdiff_da_value(Fn f, double a, double b) {
   using namespace detail;
   switch (f) {
-    case Fn::tanh: return dd_tanh_da(a, b, std::tanh(a), std::tanh(b));
+    case Fn::tanh: return dd_tanh_da(a, b, detail::tanh(a), detail::tanh(b));
     case Fn::sigmoid: return dd_sigmoid_da(a, b, fn_value(f, a), fn_value(f, b));
     case Fn::softplus: return dd_softplus_da(a, b);
     case Fn::sin: return dd_sin_da(a, b);

@@ -23,5 +23,6 @@ double dd_cos(double a, double b);
 double dd_cos_da(double a, double b);
 
 double fn_value(Fn f, double x);
+double tanh(double x);  // within a few ulps of tanh, faster than std::tanh
 
 }  // namespace dgsim::ad::detail

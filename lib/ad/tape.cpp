@@ -229,9 +229,14 @@ Var apply(Fn f, Var a) {
   const Mat& A = t.node(a.id).value;
   y.value.resize(A.rows(), A.cols());
   switch (f) {
-    case Fn::tanh: y.value = A.array().tanh(); break;
     case Fn::sin: y.value = A.array().sin(); break;
     case Fn::cos: y.value = A.array().cos(); break;
+    case Fn::tanh: {
+      const double* x = A.data();
+      double* out = y.value.data();
+      for (Index i = 0; i < A.size(); ++i) out[i] = detail::tanh(x[i]);
+      break;
+    }
     case Fn::sigmoid:
     case Fn::softplus: {
       const double* x = A.data();

@@ -4,6 +4,7 @@
 #include <functional>
 #include <vector>
 
+#include "lib/ad/divdiff.hpp"
 #include "lib/ad/tape.hpp"
 #include "lib/core/rng.hpp"
 
@@ -196,6 +197,19 @@ TEST_CASE("ad: divided differences and their a-derivatives are accurate for any 
         worst = std::max({worst, e0, e1});
       }
   MESSAGE("worst relative error of divided differences: ", worst);
+}
+
+TEST_CASE("ad: the fast tanh is within a few ulps of tanh") {
+  double worst = 0;
+  for (int i = -200000; i <= 200000; ++i) {
+    const double x = i * 1.3e-4 + 1e-9;
+    const LD ref = std::tanh(static_cast<LD>(x));
+    const double ulps = static_cast<double>(std::fabs(detail::tanh(x) - ref) / std::fabs(ref)) / 1.1102230246251565e-16;
+    worst = std::max(worst, ulps);
+  }
+  for (double x : {0.0, 1e-300, -1e-20, 19.99, 20.0, 25.0, -800.0}) CHECK(std::abs(detail::tanh(x) - std::tanh(x)) <= 2e-16 * std::abs(std::tanh(x)));
+  MESSAGE("fast tanh: worst error ", worst, " units of 2^-53 relative");
+  CHECK(worst <= 8);
 }
 
 TEST_CASE("ad: discrete gradient identity holds for distances from 1e-15 to 1") {
