@@ -1,7 +1,7 @@
 // bench_ad: speed of one DGNet training step on the paper's networks, against this machine's
 // DGEMM rate measured in the same run, and a count of heap allocations in steady state.
 //
-//   bench_ad [--threads N] [--reps R]
+//   bench_ad [--threads N] [--reps R] [--only kdv|mass-spring]
 //
 // Steps timed: tape.clear(), bind, two forward passes (u_n, u_n+1), the discrete gradient
 // recorded on the tape, G applied, the loss of paper Eq. 11, the reverse sweep to all weights,
@@ -156,12 +156,14 @@ StepResult bench_dgnet(nn::Model& model, const Mat& u0, const Mat& u1, double dt
 
 int main(int argc, char** argv) {
   int threads = 1, reps = 15;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--reps" && i + 1 < argc) reps = std::atoi(argv[++i]);
+    else if (a == "--only" && i + 1 < argc) only = argv[++i];
     else {
-      fmt::print(stderr, "usage: bench_ad [--threads N] [--reps R]\n");
+      fmt::print(stderr, "usage: bench_ad [--threads N] [--reps R] [--only kdv|mass-spring]\n");
       return 2;
     }
   }
@@ -170,7 +172,7 @@ int main(int argc, char** argv) {
   fmt::print("GEMM backend {} with {} thread(s); DGEMM 1000x1000x1000: {:.1f} GFLOP/s\n", ad::gemm_backend(),
              ad::gemm_threads(), dgemm);
 
-  {  // KdV: N = 50 sites, 200 channels, batch 200, float64.
+  if (only.empty() || only == "kdv") {  // KdV: N = 50 sites, 200 channels, batch 200, float64.
     nn::ModelConfig c;
     c.kind = nn::ModelKind::dgnet;
     c.pde = true;
@@ -185,7 +187,7 @@ int main(int argc, char** argv) {
                "{:.1f}x faster than PyTorch's 1.1 s; {} heap allocations per step\n",
                r.seconds * 1e3, r.gflop, r.gflop / r.seconds, r.gflop / r.seconds / dgemm, 1.1 / r.seconds, r.allocs);
   }
-  {  // Mass-spring: MLP 2 -> 200 -> 200 -> 1, full training set as one batch (2475 pairs).
+  if (only.empty() || only == "mass-spring") {  // Mass-spring: MLP 2 -> 200 -> 200 -> 1, full training set as one batch (2475 pairs).
     nn::ModelConfig c;
     c.kind = nn::ModelKind::dgnet;
     c.dim = 2;

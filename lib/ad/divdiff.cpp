@@ -162,6 +162,31 @@ double dd_tanh_da(double a, double b, double ta, double tb) {
   return dt * (1.0 - ta * tb) - t * (1.0 - ta * ta) * tb;
 }
 
+void dd_tanh_batch(const double* a, const double* b, const double* ta, const double* tb, double* out, long n) {
+  for (long i = 0; i < n; ++i) {
+    const double h = a[i] - b[i];
+    out[i] = tanhc_series(h * h) * (1.0 - ta[i] * tb[i]);
+  }
+  for (long i = 0; i < n; ++i)
+    if (!(std::abs(a[i] - b[i]) <= tanhc_small)) out[i] = dd_tanh(a[i], b[i], ta[i], tb[i]);
+}
+
+void dd_tanh_partials_batch(const double* a, const double* b, const double* ta, const double* tb, double* da,
+                            double* db, long n) {
+  for (long i = 0; i < n; ++i) {
+    const double h = a[i] - b[i], y = h * h;
+    const double t = tanhc_series(y), dt = tanhc_deriv_series(h, y);
+    const double c = dt * (1.0 - ta[i] * tb[i]);
+    da[i] = c - t * (1.0 - ta[i] * ta[i]) * tb[i];
+    db[i] = -c - t * (1.0 - tb[i] * tb[i]) * ta[i];
+  }
+  for (long i = 0; i < n; ++i)
+    if (!(std::abs(a[i] - b[i]) <= tanhc_small)) {
+      da[i] = dd_tanh_da(a[i], b[i], ta[i], tb[i]);
+      db[i] = dd_tanh_da(b[i], a[i], tb[i], ta[i]);
+    }
+}
+
 // sigmoid(x) = (1 + tanh(x/2)) / 2.
 double dd_sigmoid(double a, double b, double sa, double sb) {
   return 0.25 * dd_tanh(0.5 * a, 0.5 * b, 2.0 * sa - 1.0, 2.0 * sb - 1.0);
@@ -213,6 +238,28 @@ double dd_cos_da(double a, double b) {
   return -0.5 * (std::cos(m) * sinc(0.5 * h) + std::sin(m) * sinc_deriv(0.5 * h));
 }
 
+double dd(Fn f, double a, double b, double fa, double fb) {
+  switch (f) {
+    case Fn::tanh: return dd_tanh(a, b, fa, fb);
+    case Fn::sigmoid: return dd_sigmoid(a, b, fa, fb);
+    case Fn::softplus: return dd_softplus(a, b);
+    case Fn::sin: return dd_sin(a, b);
+    case Fn::cos: return dd_cos(a, b);
+  }
+  return 0.0;
+}
+
+double dd_da(Fn f, double a, double b, double fa, double fb) {
+  switch (f) {
+    case Fn::tanh: return dd_tanh_da(a, b, fa, fb);
+    case Fn::sigmoid: return dd_sigmoid_da(a, b, fa, fb);
+    case Fn::softplus: return dd_softplus_da(a, b);
+    case Fn::sin: return dd_sin_da(a, b);
+    case Fn::cos: return dd_cos_da(a, b);
+  }
+  return 0.0;
+}
+
 double fn_value(Fn f, double x) {
   switch (f) {
     case Fn::tanh: return detail::tanh(x);
@@ -229,27 +276,11 @@ double fn_value(Fn f, double x) {
 namespace dgsim::ad {
 
 double divdiff_value(Fn f, double a, double b) {
-  using namespace detail;
-  switch (f) {
-    case Fn::tanh: return dd_tanh(a, b, detail::tanh(a), detail::tanh(b));
-    case Fn::sigmoid: return dd_sigmoid(a, b, fn_value(f, a), fn_value(f, b));
-    case Fn::softplus: return dd_softplus(a, b);
-    case Fn::sin: return dd_sin(a, b);
-    case Fn::cos: return dd_cos(a, b);
-  }
-  return 0.0;
+  return detail::dd(f, a, b, detail::fn_value(f, a), detail::fn_value(f, b));
 }
 
 double divdiff_da_value(Fn f, double a, double b) {
-  using namespace detail;
-  switch (f) {
-    case Fn::tanh: return dd_tanh_da(a, b, detail::tanh(a), detail::tanh(b));
-    case Fn::sigmoid: return dd_sigmoid_da(a, b, fn_value(f, a), fn_value(f, b));
-    case Fn::softplus: return dd_softplus_da(a, b);
-    case Fn::sin: return dd_sin_da(a, b);
-    case Fn::cos: return dd_cos_da(a, b);
-  }
-  return 0.0;
+  return detail::dd_da(f, a, b, detail::fn_value(f, a), detail::fn_value(f, b));
 }
 
 }  // namespace dgsim::ad

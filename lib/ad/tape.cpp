@@ -266,57 +266,63 @@ Var sigmoid_deriv(Var a) {
   return t.var(t.size() - 1);
 }
 
-// Records a divided-difference node (divdiff or divdiff_da) and fills its value.
-Var record_divdiff(Op op, Fn f, Var a, Var b, Var fa, Var fb) {
+// Records a divided-difference node: divdiff(a, b) or, with `partials`, the pair
+// d/da divdiff(a, b) and d/db divdiff(a, b) = d/da divdiff(b, a) as two divdiff_da nodes,
+// computed in one pass (for tanh they share every intermediate).
+struct DivdiffNodes {
+  Var first, second;
+};
+
+DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, bool partials) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(op, a.id, b.id);
-  y.fn = f;
-  y.in[2] = fa.id;
-  y.in[3] = fb.id;
-  const Mat& A = t.node(a.id).value;
-  const Mat& B = t.node(b.id).value;
-  const Mat& FA = t.node(fa.id).value;
-  const Mat& FB = t.node(fb.id).value;
+  const int ia = a.id, ib = b.id, ifa = fa.id, ifb = fb.id;
+  auto setup = [&](Op op, int x, int y, int fx, int fy) {
+    auto& nd = t.push(op, x, y);
+    nd.fn = f;
+    nd.in[2] = fx;
+    nd.in[3] = fy;
+    return t.size() - 1;
+  };
+  const int first = setup(partials ? Op::divdiff_da : Op::divdiff, ia, ib, ifa, ifb);
+  const int second = partials ? setup(Op::divdiff_da, ib, ia, ifb, ifa) : -1;
+  const Mat& A = t.node(ia).value;
+  const Mat& B = t.node(ib).value;
+  const Mat& FA = t.node(ifa).value;
+  const Mat& FB = t.node(ifb).value;
   check_same_shape("divdiff", A, B);
   check_same_shape("divdiff", A, FA);
   check_same_shape("divdiff", B, FB);
-  y.value.resize(A.rows(), A.cols());
+  Mat& y0 = t.node(first).value;
+  y0.resize(A.rows(), A.cols());
+  double* out0 = y0.data();
+  double* out1 = nullptr;
+  if (partials) {
+    Mat& y1 = t.node(second).value;
+    y1.resize(A.rows(), A.cols());
+    out1 = y1.data();
+  }
   const double* pa = A.data();
   const double* pb = B.data();
   const double* pfa = FA.data();
   const double* pfb = FB.data();
-  double* out = y.value.data();
   const Index n = A.size();
-  const bool da = op == Op::divdiff_da;
-  // One loop per function so the switch stays out of the inner loop.
-  switch (f) {
-    case Fn::tanh:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_tanh_da(pa[i], pb[i], pfa[i], pfb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_tanh(pa[i], pb[i], pfa[i], pfb[i]);
-      break;
-    case Fn::sigmoid:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_sigmoid_da(pa[i], pb[i], pfa[i], pfb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_sigmoid(pa[i], pb[i], pfa[i], pfb[i]);
-      break;
-    case Fn::softplus:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_softplus_da(pa[i], pb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_softplus(pa[i], pb[i]);
-      break;
-    case Fn::sin:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_sin_da(pa[i], pb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_sin(pa[i], pb[i]);
-      break;
-    case Fn::cos:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_cos_da(pa[i], pb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_cos(pa[i], pb[i]);
-      break;
+  if (f == Fn::tanh) {
+    if (partials) detail::dd_tanh_partials_batch(pa, pb, pfa, pfb, out0, out1, n);
+    else detail::dd_tanh_batch(pa, pb, pfa, pfb, out0, n);
+  } else if (partials) {
+    for (Index i = 0; i < n; ++i) {
+      out0[i] = detail::dd_da(f, pa[i], pb[i], pfa[i], pfb[i]);
+      out1[i] = detail::dd_da(f, pb[i], pa[i], pfb[i], pfa[i]);
+    }
+  } else {
+    for (Index i = 0; i < n; ++i) out0[i] = detail::dd(f, pa[i], pb[i], pfa[i], pfb[i]);
   }
-  return t.var(t.size() - 1);
+  return {t.var(first), partials ? t.var(second) : Var{}};
 }
 
 }  // namespace
 
-Var divdiff(Fn f, Var a, Var b, Var fa, Var fb) { return record_divdiff(Op::divdiff, f, a, b, fa, fb); }
+Var divdiff(Fn f, Var a, Var b, Var fa, Var fb) { return record_divdiff(f, a, b, fa, fb, false).first; }
 
 // ---------------------------------------------------------------------------------------------
 // Reverse sweeps
@@ -459,8 +465,10 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
     case Op::divdiff: {
       if (discrete) throw Error("ad: discrete differentiation through a divided difference is not supported");
       const int fa = node(id).in[2], fb = node(id).in[3];
-      if (wa) accumulate(a, mul(g, record_divdiff(Op::divdiff_da, f, var(a), var(b), var(fa), var(fb))).id);
-      if (wb) accumulate(b, mul(g, record_divdiff(Op::divdiff_da, f, var(b), var(a), var(fb), var(fa))).id);
+      if (!wa && !wb) break;
+      const DivdiffNodes d = record_divdiff(f, var(a), var(b), var(fa), var(fb), true);
+      if (wa) accumulate(a, mul(g, d.first).id);
+      if (wb) accumulate(b, mul(g, d.second).id);
       break;
     }
     case Op::divdiff_da:
