@@ -250,19 +250,21 @@ Var apply(Fn f, Var a) {
 
 namespace {
 
-// 1 - a^2 and a - a^2: the derivatives of tanh and sigmoid in terms of their values.
-Var tanh_deriv(Var a) {
-  Tape& t = tape_of(a);
-  auto& y = t.push(Op::tanh_deriv, a.id, -1);
-  y.value = 1.0 - t.node(a.id).value.array().square();
+// g .* (1 - y^2) and g .* (y - y^2): a gradient through tanh and sigmoid, from their values y,
+// in one pass (these run on the largest matrices of a backward sweep).
+Var tanh_grad(Var g, Var y) {
+  Tape& t = tape_of(g, y);
+  auto& r = t.push(Op::tanh_grad, g.id, y.id);
+  const Mat& Y = t.node(y.id).value;
+  r.value = t.node(g.id).value.array() * (1.0 - Y.array().square());
   return t.var(t.size() - 1);
 }
 
-Var sigmoid_deriv(Var a) {
-  Tape& t = tape_of(a);
-  auto& y = t.push(Op::sigmoid_deriv, a.id, -1);
-  const Mat& A = t.node(a.id).value;
-  y.value = A.array() * (1.0 - A.array());
+Var sigmoid_grad(Var g, Var y) {
+  Tape& t = tape_of(g, y);
+  auto& r = t.push(Op::sigmoid_grad, g.id, y.id);
+  const Mat& Y = t.node(y.id).value;
+  r.value = t.node(g.id).value.array() * Y.array() * (1.0 - Y.array());
   return t.var(t.size() - 1);
 }
 
@@ -443,24 +445,24 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
         accumulate(a, mul(g, divdiff(f, var(a), var(aq), var(id), var(q))).id);
         break;
       }
-      Var d;
       switch (f) {
-        case Fn::tanh: d = tanh_deriv(var(id)); break;
-        case Fn::sigmoid: d = sigmoid_deriv(var(id)); break;
-        case Fn::softplus: d = sigmoid(var(a)); break;
-        case Fn::sin: d = cos(var(a)); break;
-        case Fn::cos: d = scale(sin(var(a)), -1.0); break;
+        case Fn::tanh: accumulate(a, tanh_grad(g, var(id)).id); break;
+        case Fn::sigmoid: accumulate(a, sigmoid_grad(g, var(id)).id); break;
+        case Fn::softplus: accumulate(a, mul(g, sigmoid(var(a))).id); break;
+        case Fn::sin: accumulate(a, mul(g, cos(var(a))).id); break;
+        case Fn::cos: accumulate(a, scale(mul(g, sin(var(a))), -1.0).id); break;
       }
-      accumulate(a, mul(g, d).id);
       break;
     }
-    case Op::tanh_deriv:
+    case Op::tanh_grad:  // r = a .* (1 - b^2): dr/da = 1 - b^2, dr/db = -2 a b
       if (discrete) throw Error("ad: discrete differentiation through a derivative is not supported");
-      if (wa) accumulate(a, scale(mul(g, var(a)), -2.0).id);
+      if (wa) accumulate(a, tanh_grad(g, var(b)).id);
+      if (wb) accumulate(b, scale(mul(mul(g, var(a)), var(b)), -2.0).id);
       break;
-    case Op::sigmoid_deriv:
+    case Op::sigmoid_grad:  // r = a .* (b - b^2): dr/da = b - b^2, dr/db = a (1 - 2b)
       if (discrete) throw Error("ad: discrete differentiation through a derivative is not supported");
-      if (wa) accumulate(a, mul(g, add_scalar(scale(var(a), -2.0), 1.0)).id);
+      if (wa) accumulate(a, sigmoid_grad(g, var(b)).id);
+      if (wb) accumulate(b, mul(mul(g, var(a)), add_scalar(scale(var(b), -2.0), 1.0)).id);
       break;
     case Op::divdiff: {
       if (discrete) throw Error("ad: discrete differentiation through a divided difference is not supported");

@@ -60,8 +60,8 @@ enum class Op {
   shift_rows,    // y.row(r) = a.row((r + i0) mod R)
   reshape,       // column-major reinterpretation as [i0, i1]
   fn,            // f(a), f = fn
-  tanh_deriv,    // 1 - a^2 (a = tanh(x))
-  sigmoid_deriv, // a - a^2 (a = sigmoid(x))
+  tanh_grad,     // a .* (1 - b^2), b = tanh(x): a gradient through tanh
+  sigmoid_grad,  // a .* (b - b^2), b = sigmoid(x)
   divdiff,       // (f(a) - f(b)) / (a - b), f = fn; in[2], in[3] = f(a), f(b)
   divdiff_da,    // d/da of divdiff(a, b); not differentiable further
 };
