@@ -194,18 +194,59 @@ Var square(Var a) {
   return t.var(t.size() - 1);
 }
 
+namespace {
+
+// dst(r) = src((r + s) mod R) for one column (dst = with add_to ? dst + shifted : shifted).
+template <class Src, class Dst>
+void shift_column(const Src& src, Dst&& dst, Index s, bool add_to) {
+  const Index r = src.size();
+  const Index k = r == 0 ? 0 : ((s % r) + r) % r;  // shift in [0, r)
+  if (add_to) {
+    dst.head(r - k) += src.segment(k, r - k);
+    dst.tail(k) += src.head(k);
+  } else {
+    dst.head(r - k) = src.segment(k, r - k);
+    dst.tail(k) = src.head(k);
+  }
+}
+
+}  // namespace
+
 Var shift_rows(Var a, Index s) {
   Tape& t = tape_of(a);
   auto& y = t.push(Op::shift_rows, a.id, -1);
   const Mat& A = t.node(a.id).value;
-  const Index r = A.rows();
-  const Index k = r == 0 ? 0 : ((s % r) + r) % r;  // shift in [0, r)
   y.i0 = static_cast<int>(s);
-  y.value.resize(r, A.cols());
-  for (Index j = 0; j < A.cols(); ++j) {
-    y.value.col(j).head(r - k) = A.col(j).segment(k, r - k);
-    y.value.col(j).tail(k) = A.col(j).head(k);
-  }
+  y.value.resize(A.rows(), A.cols());
+  for (Index j = 0; j < A.cols(); ++j) shift_column(A.col(j), y.value.col(j), s, false);
+  return t.var(t.size() - 1);
+}
+
+Var neighbours(Var a, int k, Index stride) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::neighbours, a.id, -1);
+  const Mat& A = t.node(a.id).value;
+  if (k < 1 || k % 2 == 0) throw Error(fmt::format("ad: neighbours: window {} is not odd and positive", k));
+  y.i0 = k;
+  y.i1 = static_cast<int>(stride);
+  const Index c = A.cols();
+  y.value.resize(A.rows(), k * c);
+  for (int j = 0; j < k; ++j)
+    for (Index col = 0; col < c; ++col) shift_column(A.col(col), y.value.col(j * c + col), (j - k / 2) * stride, false);
+  return t.var(t.size() - 1);
+}
+
+Var neighbours_adjoint(Var a, int k, Index stride) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::neighbours_adjoint, a.id, -1);
+  const Mat& A = t.node(a.id).value;
+  if (k < 1 || A.cols() % k != 0) throw Error(fmt::format("ad: neighbours_adjoint: {} columns do not split in {}", A.cols(), k));
+  y.i0 = k;
+  y.i1 = static_cast<int>(stride);
+  const Index c = A.cols() / k;
+  y.value.setZero(A.rows(), c);
+  for (int j = 0; j < k; ++j)
+    for (Index col = 0; col < c; ++col) shift_column(A.col(j * c + col), y.value.col(col), -(j - k / 2) * stride, true);
   return t.var(t.size() - 1);
 }
 
@@ -433,6 +474,12 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
       break;
     case Op::shift_rows:
       if (wa) accumulate(a, shift_rows(g, -i0).id);
+      break;
+    case Op::neighbours:
+      if (wa) accumulate(a, neighbours_adjoint(g, i0, i1).id);
+      break;
+    case Op::neighbours_adjoint:
+      if (wa) accumulate(a, neighbours(g, i0, i1).id);
       break;
     case Op::reshape:
       if (wa) accumulate(a, reshape(g, node(a).value.rows(), node(a).value.cols()).id);

@@ -59,6 +59,8 @@ enum class Op {
   square,
   shift_rows,    // y.row(r) = a.row((r + i0) mod R)
   reshape,       // column-major reinterpretation as [i0, i1]
+  neighbours,    // [R, C] -> [R, i0*C], block j = shift_rows(a, (j - i0/2) * i1)
+  neighbours_adjoint,  // [R, i0*C] -> [R, C], the adjoint of neighbours
   fn,            // f(a), f = fn
   tanh_grad,     // a .* (1 - b^2), b = tanh(x): a gradient through tanh
   sigmoid_grad,  // a .* (b - b^2), b = sigmoid(x)
@@ -170,6 +172,11 @@ Var bcast_all(Var a, Eigen::Index rows, Eigen::Index cols);
 Var square(Var a);
 Var shift_rows(Var a, Eigen::Index s);  // y.row(r) = a.row((r + s) mod R), periodic
 Var reshape(Var a, Eigen::Index rows, Eigen::Index cols);  // column-major order kept
+// Periodic neighbourhoods (im2col of a periodic 1-D convolution): [R, C] -> [R, k*C] whose
+// column block j is shift_rows(a, (j - k/2) * stride); k odd. With site-major rows
+// (stride = batch size) block j holds each site's neighbour j - k/2.
+Var neighbours(Var a, int k, Eigen::Index stride);
+Var neighbours_adjoint(Var a, int k, Eigen::Index stride);  // [R, k*C] -> [R, C]
 Var apply(Fn f, Var a);
 inline Var tanh(Var a) { return apply(Fn::tanh, a); }
 inline Var sigmoid(Var a) { return apply(Fn::sigmoid, a); }
