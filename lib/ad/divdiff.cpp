@@ -171,19 +171,19 @@ void dd_tanh_batch(const double* a, const double* b, const double* ta, const dou
     if (!(std::abs(a[i] - b[i]) <= tanhc_small)) out[i] = dd_tanh(a[i], b[i], ta[i], tb[i]);
 }
 
-void dd_tanh_partials_batch(const double* a, const double* b, const double* ta, const double* tb, double* da,
-                            double* db, long n) {
+void dd_tanh_partials_batch(const double* a, const double* b, const double* ta, const double* tb, const double* g,
+                            double* da, double* db, long n) {
   for (long i = 0; i < n; ++i) {
     const double h = a[i] - b[i], y = h * h;
     const double t = tanhc_series(y), dt = tanhc_deriv_series(h, y);
     const double c = dt * (1.0 - ta[i] * tb[i]);
-    da[i] = c - t * (1.0 - ta[i] * ta[i]) * tb[i];
-    db[i] = -c - t * (1.0 - tb[i] * tb[i]) * ta[i];
+    da[i] = g[i] * (c - t * (1.0 - ta[i] * ta[i]) * tb[i]);
+    db[i] = g[i] * (-c - t * (1.0 - tb[i] * tb[i]) * ta[i]);
   }
   for (long i = 0; i < n; ++i)
     if (!(std::abs(a[i] - b[i]) <= tanhc_small)) {
-      da[i] = dd_tanh_da(a[i], b[i], ta[i], tb[i]);
-      db[i] = dd_tanh_da(b[i], a[i], tb[i], ta[i]);
+      da[i] = g[i] * dd_tanh_da(a[i], b[i], ta[i], tb[i]);
+      db[i] = g[i] * dd_tanh_da(b[i], a[i], tb[i], ta[i]);
     }
 }
 

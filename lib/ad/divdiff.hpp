@@ -22,12 +22,12 @@ double dd_sin_da(double a, double b);
 double dd_cos(double a, double b);
 double dd_cos_da(double a, double b);
 
-// Batched tanh kernels over n entries: out = dd; da, db = d/da dd, d/db dd. One vectorisable
+// Batched tanh kernels over n entries: out = dd; da, db = g .* d/da dd, g .* d/db dd. One vectorisable
 // pass uses the small-|a - b| series for every entry, a second pass redoes the few entries
 // with |a - b| > 1/8 with the closed forms.
 void dd_tanh_batch(const double* a, const double* b, const double* ta, const double* tb, double* out, long n);
-void dd_tanh_partials_batch(const double* a, const double* b, const double* ta, const double* tb, double* da,
-                            double* db, long n);
+void dd_tanh_partials_batch(const double* a, const double* b, const double* ta, const double* tb, const double* g,
+                            double* da, double* db, long n);
 
 // Any f: dd(a, b) and d/da dd(a, b), given fa = f(a), fb = f(b).
 double dd(Fn f, double a, double b, double fa, double fb);

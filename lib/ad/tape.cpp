@@ -16,7 +16,10 @@ const Mat& Var::value() const { return tape->value(*this); }
 // ---------------------------------------------------------------------------------------------
 // Tape bookkeeping
 
-void Tape::clear() { n_ = 0; }
+void Tape::clear() {
+  n_ = 0;
+  grad_of_.clear();  // keeps its capacity
+}
 
 Tape::Node& Tape::push(Op op, int a, int b) {
   if (static_cast<std::size_t>(n_) == nodes_.size()) nodes_.emplace_back();
@@ -25,7 +28,7 @@ Tape::Node& Tape::push(Op op, int a, int b) {
   nd.fn = Fn::tanh;
   nd.in[0] = a;
   nd.in[1] = b;
-  nd.in[2] = nd.in[3] = -1;
+  nd.in[2] = nd.in[3] = nd.in[4] = -1;
   nd.i0 = nd.i1 = 0;
   nd.s = 0.0;
   nd.needs_grad = record_needs_grad_ && ((a >= 0 && node(a).needs_grad) || (b >= 0 && node(b).needs_grad));
@@ -309,25 +312,27 @@ Var sigmoid_grad(Var g, Var y) {
   return t.var(t.size() - 1);
 }
 
-// Records a divided-difference node: divdiff(a, b) or, with `partials`, the pair
-// d/da divdiff(a, b) and d/db divdiff(a, b) = d/da divdiff(b, a) as two divdiff_da nodes,
-// computed in one pass (for tanh they share every intermediate).
+// Records divdiff(a, b), or (given g) its backward: the pair g .* d/da divdiff(a, b) and
+// g .* d/db divdiff(a, b) = g .* d/da divdiff(b, a) as two divdiff_vjp nodes, computed in one
+// pass (for tanh they share every intermediate).
 struct DivdiffNodes {
   Var first, second;
 };
 
-DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, bool partials) {
+DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, Var g) {
   Tape& t = tape_of(a, b);
+  const bool vjp = g.id >= 0;
   const int ia = a.id, ib = b.id, ifa = fa.id, ifb = fb.id;
   auto setup = [&](Op op, int x, int y, int fx, int fy) {
     auto& nd = t.push(op, x, y);
     nd.fn = f;
     nd.in[2] = fx;
     nd.in[3] = fy;
+    nd.in[4] = g.id;
     return t.size() - 1;
   };
-  const int first = setup(partials ? Op::divdiff_da : Op::divdiff, ia, ib, ifa, ifb);
-  const int second = partials ? setup(Op::divdiff_da, ib, ia, ifb, ifa) : -1;
+  const int first = setup(vjp ? Op::divdiff_vjp : Op::divdiff, ia, ib, ifa, ifb);
+  const int second = vjp ? setup(Op::divdiff_vjp, ib, ia, ifb, ifa) : -1;
   const Mat& A = t.node(ia).value;
   const Mat& B = t.node(ib).value;
   const Mat& FA = t.node(ifa).value;
@@ -335,11 +340,12 @@ DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, bool partials) {
   check_same_shape("divdiff", A, B);
   check_same_shape("divdiff", A, FA);
   check_same_shape("divdiff", B, FB);
+  if (vjp) check_same_shape("divdiff", A, t.node(g.id).value);
   Mat& y0 = t.node(first).value;
   y0.resize(A.rows(), A.cols());
   double* out0 = y0.data();
   double* out1 = nullptr;
-  if (partials) {
+  if (vjp) {
     Mat& y1 = t.node(second).value;
     y1.resize(A.rows(), A.cols());
     out1 = y1.data();
@@ -348,24 +354,25 @@ DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, bool partials) {
   const double* pb = B.data();
   const double* pfa = FA.data();
   const double* pfb = FB.data();
+  const double* pg = vjp ? t.node(g.id).value.data() : nullptr;
   const Index n = A.size();
   if (f == Fn::tanh) {
-    if (partials) detail::dd_tanh_partials_batch(pa, pb, pfa, pfb, out0, out1, n);
+    if (vjp) detail::dd_tanh_partials_batch(pa, pb, pfa, pfb, pg, out0, out1, n);
     else detail::dd_tanh_batch(pa, pb, pfa, pfb, out0, n);
-  } else if (partials) {
+  } else if (vjp) {
     for (Index i = 0; i < n; ++i) {
-      out0[i] = detail::dd_da(f, pa[i], pb[i], pfa[i], pfb[i]);
-      out1[i] = detail::dd_da(f, pb[i], pa[i], pfb[i], pfa[i]);
+      out0[i] = pg[i] * detail::dd_da(f, pa[i], pb[i], pfa[i], pfb[i]);
+      out1[i] = pg[i] * detail::dd_da(f, pb[i], pa[i], pfb[i], pfa[i]);
     }
   } else {
     for (Index i = 0; i < n; ++i) out0[i] = detail::dd(f, pa[i], pb[i], pfa[i], pfb[i]);
   }
-  return {t.var(first), partials ? t.var(second) : Var{}};
+  return {t.var(first), vjp ? t.var(second) : Var{}};
 }
 
 }  // namespace
 
-Var divdiff(Fn f, Var a, Var b, Var fa, Var fb) { return record_divdiff(f, a, b, fa, fb, false).first; }
+Var divdiff(Fn f, Var a, Var b, Var fa, Var fb) { return record_divdiff(f, a, b, fa, fb, Var{}).first; }
 
 // ---------------------------------------------------------------------------------------------
 // Reverse sweeps
@@ -515,12 +522,12 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
       if (discrete) throw Error("ad: discrete differentiation through a divided difference is not supported");
       const int fa = node(id).in[2], fb = node(id).in[3];
       if (!wa && !wb) break;
-      const DivdiffNodes d = record_divdiff(f, var(a), var(b), var(fa), var(fb), true);
-      if (wa) accumulate(a, mul(g, d.first).id);
-      if (wb) accumulate(b, mul(g, d.second).id);
+      const DivdiffNodes d = record_divdiff(f, var(a), var(b), var(fa), var(fb), g);
+      if (wa) accumulate(a, d.first.id);
+      if (wb) accumulate(b, d.second.id);
       break;
     }
-    case Op::divdiff_da:
+    case Op::divdiff_vjp:
       throw Error("ad: a discrete gradient can be differentiated once, not twice");
   }
 }
@@ -579,7 +586,9 @@ Var Tape::gradient(Var y, Var x, bool create_graph) {
     throw;
   }
   record_needs_grad_ = true;
-  return var(grad_of_[static_cast<std::size_t>(x.id)]);
+  const Var result = var(grad_of_[static_cast<std::size_t>(x.id)]);
+  grad_of_.clear();  // grad() reports backward() only
+  return result;
 }
 
 Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
@@ -636,6 +645,7 @@ Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
   }
   record_needs_grad_ = true;
   const int g = grad_of_[static_cast<std::size_t>(u.id)];
+  grad_of_.clear();  // grad() reports backward() only
   return g >= 0 ? var(g) : constant(u.rows(), u.cols(), 0.0);
 }
 

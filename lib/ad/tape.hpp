@@ -65,7 +65,7 @@ enum class Op {
   tanh_grad,     // a .* (1 - b^2), b = tanh(x): a gradient through tanh
   sigmoid_grad,  // a .* (b - b^2), b = sigmoid(x)
   divdiff,       // (f(a) - f(b)) / (a - b), f = fn; in[2], in[3] = f(a), f(b)
-  divdiff_da,    // d/da of divdiff(a, b); not differentiable further
+  divdiff_vjp,   // in[4] .* d/da divdiff(a, b); the backward of divdiff, not differentiable
 };
 
 class Tape {
@@ -98,7 +98,8 @@ class Tape {
   // can be differentiated again, without it they are treated as constants by later sweeps.
   void backward(Var loss, bool create_graph = false);
 
-  // Gradient of the last backward() with respect to v (zeros if v does not influence it).
+  // Gradient of the last backward() with respect to v (zeros if v does not influence it, or if
+  // gradient() or discrete_gradient() ran since).
   Var grad(Var v);
 
   // d(sum of y's entries)/dx, x any earlier Var (a leaf with or without requires_grad, or an
@@ -120,7 +121,7 @@ class Tape {
   struct Node {
     Op op = Op::leaf;
     Fn fn = Fn::tanh;
-    int in[4] = {-1, -1, -1, -1};
+    int in[5] = {-1, -1, -1, -1, -1};
     int i0 = 0, i1 = 0;
     double s = 0.0;
     bool needs_grad = false;

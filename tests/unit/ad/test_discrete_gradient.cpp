@@ -201,7 +201,7 @@ TEST_CASE("ad: divided differences and their a-derivatives are accurate for any 
 
 TEST_CASE("ad: batched tanh divided differences equal the scalar kernels") {
   const long n = 400;
-  std::vector<double> a(n), b(n), ta(n), tb(n), out(n), da(n), db(n);
+  std::vector<double> a(n), b(n), ta(n), tb(n), out(n), da(n), db(n), one(n, 1.0);
   Rng rng(3);
   for (long i = 0; i < n; ++i) {
     a[static_cast<std::size_t>(i)] = rng.uniform(-4, 4);
@@ -210,7 +210,7 @@ TEST_CASE("ad: batched tanh divided differences equal the scalar kernels") {
     tb[static_cast<std::size_t>(i)] = std::tanh(b[static_cast<std::size_t>(i)]);
   }
   detail::dd_tanh_batch(a.data(), b.data(), ta.data(), tb.data(), out.data(), n);
-  detail::dd_tanh_partials_batch(a.data(), b.data(), ta.data(), tb.data(), da.data(), db.data(), n);
+  detail::dd_tanh_partials_batch(a.data(), b.data(), ta.data(), tb.data(), one.data(), da.data(), db.data(), n);
   for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
     CHECK(std::abs(out[i] - detail::dd_tanh(a[i], b[i], ta[i], tb[i])) <= 1e-16);
     CHECK(std::abs(da[i] - detail::dd_tanh_da(a[i], b[i], ta[i], tb[i])) <= 1e-16);
