@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace dgsim::ad::detail {
 namespace {
@@ -24,16 +26,17 @@ constexpr double tanhc_coef[9] = {1.0,
                                   -929569.0 / 638512875.0,
                                   6404582.0 / 10854718875.0};
 
-double tanhc_series(double y) {  // y = h^2
-  double s = tanhc_coef[8];
-  for (int k = 7; k >= 0; --k) s = s * y + tanhc_coef[k];
-  return s;
+// Written out (not as loops over the coefficients) so the batched loops vectorise.
+constexpr double c0 = tanhc_coef[0], c1 = tanhc_coef[1], c2 = tanhc_coef[2], c3 = tanhc_coef[3],
+                 c4 = tanhc_coef[4], c5 = tanhc_coef[5], c6 = tanhc_coef[6], c7 = tanhc_coef[7],
+                 c8 = tanhc_coef[8];
+
+inline double tanhc_series(double y) {  // y = h^2
+  return c0 + y * (c1 + y * (c2 + y * (c3 + y * (c4 + y * (c5 + y * (c6 + y * (c7 + y * c8)))))));
 }
 
-double tanhc_deriv_series(double h, double y) {  // sum_k 2k c_k h^(2k-1)
-  double s = 16.0 * tanhc_coef[8];
-  for (int k = 7; k >= 1; --k) s = s * y + 2.0 * k * tanhc_coef[k];
-  return s * h;
+inline double tanhc_deriv_series(double h, double y) {  // sum_k 2k c_k h^(2k-1)
+  return h * (2 * c1 + y * (4 * c2 + y * (6 * c3 + y * (8 * c4 + y * (10 * c5 + y * (12 * c6 + y * (14 * c7 + y * 16 * c8)))))));
 }
 
 }  // namespace
@@ -46,6 +49,58 @@ double tanh(double x) {
   if (ax >= 20.0) return std::copysign(1.0, x);  // 1 - tanh(20) < 1e-17
   const double e = std::exp(-2.0 * ax);
   return std::copysign((1.0 - e) / (1.0 + e), x);
+}
+
+namespace {
+
+// exp(y) for y in [-40, 0], branch-free so that loops over it vectorise: y = k ln2 + r with
+// |r| <= ln2/2 (ln2 split in two so k ln2_hi is exact), exp(r) by its Taylor polynomial to
+// degree 13 (truncation < 1e-17 relative), times 2^k assembled in the exponent bits.
+inline double exp_neg(double y) {
+  constexpr double log2e = 1.4426950408889634, ln2_hi = 0.693145751953125, ln2_lo = 1.4286068203094173e-06;
+  constexpr double shifter = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
+  const double kd = y * log2e + shifter;
+  const double k = kd - shifter;
+  const double r = (y - k * ln2_hi) - k * ln2_lo;
+  double p = 1.0 / 6227020800.0;  // 1/13!
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  std::int64_t kbits, sbits;
+  std::memcpy(&kbits, &kd, sizeof kd);
+  std::memcpy(&sbits, &shifter, sizeof shifter);
+  const std::int64_t scale_bits = (kbits - sbits + 1023) << 52;  // 2^k
+  double scale;
+  std::memcpy(&scale, &scale_bits, sizeof scale);
+  return p * scale;
+}
+
+}  // namespace
+
+// The batched kernels are built for AVX-512, AVX2 and the baseline, chosen at run time: they
+// are most of the non-GEMM work of a training step and the vector units make them 4-8x
+// faster, while the binary stays portable.
+#define DGSIM_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+DGSIM_VECTOR_CLONES void tanh_batch(const double* x, double* __restrict out, long n) {
+  for (long i = 0; i < n; ++i) {
+    const double ax = std::abs(x[i]);
+    const double small = x[i] * tanhc_series(x[i] * x[i]);
+    const double e = exp_neg(-2.0 * std::min(ax, 20.0));
+    const double large = std::copysign((1.0 - e) / (1.0 + e), x[i]);
+    out[i] = ax <= tanhc_small ? small : large;
+  }
+  // NaN propagates through `large`; |x| >= 20 gives 1 - e = 1 exactly (e < 5e-18).
 }
 
 namespace {
@@ -162,7 +217,8 @@ double dd_tanh_da(double a, double b, double ta, double tb) {
   return dt * (1.0 - ta * tb) - t * (1.0 - ta * ta) * tb;
 }
 
-void dd_tanh_batch(const double* a, const double* b, const double* ta, const double* tb, double* out, long n) {
+DGSIM_VECTOR_CLONES void dd_tanh_batch(const double* a, const double* b, const double* ta, const double* tb,
+                                       double* __restrict out, long n) {
   for (long i = 0; i < n; ++i) {
     const double h = a[i] - b[i];
     out[i] = tanhc_series(h * h) * (1.0 - ta[i] * tb[i]);
@@ -171,8 +227,8 @@ void dd_tanh_batch(const double* a, const double* b, const double* ta, const dou
     if (!(std::abs(a[i] - b[i]) <= tanhc_small)) out[i] = dd_tanh(a[i], b[i], ta[i], tb[i]);
 }
 
-void dd_tanh_partials_batch(const double* a, const double* b, const double* ta, const double* tb, const double* g,
-                            double* da, double* db, long n) {
+DGSIM_VECTOR_CLONES void dd_tanh_partials_batch(const double* a, const double* b, const double* ta, const double* tb,
+                                                const double* g, double* __restrict da, double* __restrict db, long n) {
   for (long i = 0; i < n; ++i) {
     const double h = a[i] - b[i], y = h * h;
     const double t = tanhc_series(y), dt = tanhc_deriv_series(h, y);

@@ -275,12 +275,7 @@ Var apply(Fn f, Var a) {
   switch (f) {
     case Fn::sin: y.value = A.array().sin(); break;
     case Fn::cos: y.value = A.array().cos(); break;
-    case Fn::tanh: {
-      const double* x = A.data();
-      double* out = y.value.data();
-      for (Index i = 0; i < A.size(); ++i) out[i] = detail::tanh(x[i]);
-      break;
-    }
+    case Fn::tanh: detail::tanh_batch(A.data(), y.value.data(), A.size()); break;
     case Fn::sigmoid:
     case Fn::softplus: {
       const double* x = A.data();
