@@ -90,7 +90,11 @@ inline double exp_neg(double y) {
 // The batched kernels are built for AVX-512, AVX2 and the baseline, chosen at run time: they
 // are most of the non-GEMM work of a training step and the vector units make them 4-8x
 // faster, while the binary stays portable.
+#if defined(__x86_64__) && defined(__GNUC__)
 #define DGSIM_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DGSIM_VECTOR_CLONES
+#endif
 
 DGSIM_VECTOR_CLONES void tanh_batch(const double* x, double* __restrict out, long n) {
   for (long i = 0; i < n; ++i) {

@@ -138,6 +138,22 @@ Net mixed(int n, int m) {
   return net;
 }
 
+// The paper's PDE energy in small: periodic conv (kernel 3) 1 -> m, tanh, per-site m -> m, tanh,
+// per-site m -> 1, summed over the sites of each sample; x [B, N].
+Net conv_net(int m) {
+  Net net;
+  net.p = {random_mat(3, m, 10, 0.8), random_mat(1, m, 11, 0.3), random_mat(m, m, 12, 1.0 / std::sqrt(m)),
+           random_mat(1, m, 13, 0.3), random_mat(m, 1, 14, 1.0 / std::sqrt(m))};
+  net.h = [](Var x, const std::vector<Var>& w) {
+    const Eigen::Index b = x.rows(), n = x.cols();
+    const Var col = reshape(x, b * n, 1);  // site-major rows
+    const Var a1 = tanh(add_row(matmul(neighbours(col, 3, b), w[0]), w[1]));
+    const Var a2 = tanh(add_row(matmul(a1, w[2]), w[3]));
+    return sum_cols(reshape(matmul(a2, w[4]), b, n));
+  };
+  return net;
+}
+
 std::vector<Var> leaves(Tape& t, const std::vector<Mat>& p, bool requires_grad) {
   std::vector<Var> v;
   for (const Mat& m : p) v.push_back(t.leaf(m, requires_grad));
@@ -255,10 +271,10 @@ TEST_CASE("ad: the fast tanh is within a few ulps of tanh") {
 
 TEST_CASE("ad: discrete gradient identity holds for distances from 1e-15 to 1") {
   const int b = 6, n = 4;
-  const Net nets[] = {mlp(n, 24), mixed(n, 5)};
-  for (int which = 0; which < 2; ++which) {
+  const Net nets[] = {mlp(n, 24), mixed(n, 5), conv_net(7)};
+  for (int which = 0; which < 3; ++which) {
     const Net& net = nets[which];
-    const bool per_row = which == 0;
+    const bool per_row = which != 1;
     const Mat u = random_mat(b, n, 30);
     double worst = 0;
     for (int k = 0; k <= 15; ++k) {
