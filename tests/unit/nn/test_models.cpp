@@ -204,6 +204,18 @@ TEST_CASE("nn: loss gradients with respect to all weights against finite differe
     Model m(pde_config(k));
     check_theta_gradient(m, deriv_pde, "derivative loss PDE");
   }
+  // HNN trained through an explicit midpoint (RK2) step: every stage is a tape operation.
+  const LossFn rk2 = [&](Model& m, ad::Tape& t) {
+    const double dt = 0.1;
+    const Var x0 = t.leaf(u0);
+    const Var k1 = m.time_derivative(x0);
+    const Var k2 = m.time_derivative(ad::add(x0, ad::scale(k1, dt / 2)));
+    return mse(ad::add(x0, ad::scale(k2, dt)), t.leaf(u1));
+  };
+  for (ModelKind k : {ModelKind::hnn, ModelKind::node}) {
+    Model m(ode_config(k));
+    check_theta_gradient(m, rk2, "RK2 step loss");
+  }
 }
 
 TEST_CASE("nn: Jacobian of the discrete time derivative with respect to v") {
