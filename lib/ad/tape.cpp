@@ -16,7 +16,10 @@ const Mat& Var::value() const { return tape->value(*this); }
 // ---------------------------------------------------------------------------------------------
 // Tape bookkeeping
 
-void Tape::clear() { n_ = 0; }
+void Tape::clear() {
+  n_ = 0;
+  grad_of_.clear();  // keeps its capacity
+}
 
 Tape::Node& Tape::push(Op op, int a, int b) {
   if (static_cast<std::size_t>(n_) == nodes_.size()) nodes_.emplace_back();
@@ -25,7 +28,7 @@ Tape::Node& Tape::push(Op op, int a, int b) {
   nd.fn = Fn::tanh;
   nd.in[0] = a;
   nd.in[1] = b;
-  nd.in[2] = nd.in[3] = -1;
+  nd.in[2] = nd.in[3] = nd.in[4] = -1;
   nd.i0 = nd.i1 = 0;
   nd.s = 0.0;
   nd.needs_grad = record_needs_grad_ && ((a >= 0 && node(a).needs_grad) || (b >= 0 && node(b).needs_grad));
@@ -194,18 +197,59 @@ Var square(Var a) {
   return t.var(t.size() - 1);
 }
 
+namespace {
+
+// dst(r) = src((r + s) mod R) for one column (dst = with add_to ? dst + shifted : shifted).
+template <class Src, class Dst>
+void shift_column(const Src& src, Dst&& dst, Index s, bool add_to) {
+  const Index r = src.size();
+  const Index k = r == 0 ? 0 : ((s % r) + r) % r;  // shift in [0, r)
+  if (add_to) {
+    dst.head(r - k) += src.segment(k, r - k);
+    dst.tail(k) += src.head(k);
+  } else {
+    dst.head(r - k) = src.segment(k, r - k);
+    dst.tail(k) = src.head(k);
+  }
+}
+
+}  // namespace
+
 Var shift_rows(Var a, Index s) {
   Tape& t = tape_of(a);
   auto& y = t.push(Op::shift_rows, a.id, -1);
   const Mat& A = t.node(a.id).value;
-  const Index r = A.rows();
-  const Index k = r == 0 ? 0 : ((s % r) + r) % r;  // shift in [0, r)
   y.i0 = static_cast<int>(s);
-  y.value.resize(r, A.cols());
-  for (Index j = 0; j < A.cols(); ++j) {
-    y.value.col(j).head(r - k) = A.col(j).segment(k, r - k);
-    y.value.col(j).tail(k) = A.col(j).head(k);
-  }
+  y.value.resize(A.rows(), A.cols());
+  for (Index j = 0; j < A.cols(); ++j) shift_column(A.col(j), y.value.col(j), s, false);
+  return t.var(t.size() - 1);
+}
+
+Var neighbours(Var a, int k, Index stride) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::neighbours, a.id, -1);
+  const Mat& A = t.node(a.id).value;
+  if (k < 1 || k % 2 == 0) throw Error(fmt::format("ad: neighbours: window {} is not odd and positive", k));
+  y.i0 = k;
+  y.i1 = static_cast<int>(stride);
+  const Index c = A.cols();
+  y.value.resize(A.rows(), k * c);
+  for (int j = 0; j < k; ++j)
+    for (Index col = 0; col < c; ++col) shift_column(A.col(col), y.value.col(j * c + col), (j - k / 2) * stride, false);
+  return t.var(t.size() - 1);
+}
+
+Var neighbours_adjoint(Var a, int k, Index stride) {
+  Tape& t = tape_of(a);
+  auto& y = t.push(Op::neighbours_adjoint, a.id, -1);
+  const Mat& A = t.node(a.id).value;
+  if (k < 1 || A.cols() % k != 0) throw Error(fmt::format("ad: neighbours_adjoint: {} columns do not split in {}", A.cols(), k));
+  y.i0 = k;
+  y.i1 = static_cast<int>(stride);
+  const Index c = A.cols() / k;
+  y.value.setZero(A.rows(), c);
+  for (int j = 0; j < k; ++j)
+    for (Index col = 0; col < c; ++col) shift_column(A.col(j * c + col), y.value.col(col), -(j - k / 2) * stride, true);
   return t.var(t.size() - 1);
 }
 
@@ -229,9 +273,9 @@ Var apply(Fn f, Var a) {
   const Mat& A = t.node(a.id).value;
   y.value.resize(A.rows(), A.cols());
   switch (f) {
-    case Fn::tanh: y.value = A.array().tanh(); break;
     case Fn::sin: y.value = A.array().sin(); break;
     case Fn::cos: y.value = A.array().cos(); break;
+    case Fn::tanh: detail::tanh_batch(A.data(), y.value.data(), A.size()); break;
     case Fn::sigmoid:
     case Fn::softplus: {
       const double* x = A.data();
@@ -245,73 +289,85 @@ Var apply(Fn f, Var a) {
 
 namespace {
 
-// 1 - a^2 and a - a^2: the derivatives of tanh and sigmoid in terms of their values.
-Var tanh_deriv(Var a) {
-  Tape& t = tape_of(a);
-  auto& y = t.push(Op::tanh_deriv, a.id, -1);
-  y.value = 1.0 - t.node(a.id).value.array().square();
+// g .* (1 - y^2) and g .* (y - y^2): a gradient through tanh and sigmoid, from their values y,
+// in one pass (these run on the largest matrices of a backward sweep).
+Var tanh_grad(Var g, Var y) {
+  Tape& t = tape_of(g, y);
+  auto& r = t.push(Op::tanh_grad, g.id, y.id);
+  const Mat& Y = t.node(y.id).value;
+  r.value = t.node(g.id).value.array() * (1.0 - Y.array().square());
   return t.var(t.size() - 1);
 }
 
-Var sigmoid_deriv(Var a) {
-  Tape& t = tape_of(a);
-  auto& y = t.push(Op::sigmoid_deriv, a.id, -1);
-  const Mat& A = t.node(a.id).value;
-  y.value = A.array() * (1.0 - A.array());
+Var sigmoid_grad(Var g, Var y) {
+  Tape& t = tape_of(g, y);
+  auto& r = t.push(Op::sigmoid_grad, g.id, y.id);
+  const Mat& Y = t.node(y.id).value;
+  r.value = t.node(g.id).value.array() * Y.array() * (1.0 - Y.array());
   return t.var(t.size() - 1);
 }
 
-// Records a divided-difference node (divdiff or divdiff_da) and fills its value.
-Var record_divdiff(Op op, Fn f, Var a, Var b, Var fa, Var fb) {
+// Records divdiff(a, b), or (given g) its backward: the pair g .* d/da divdiff(a, b) and
+// g .* d/db divdiff(a, b) = g .* d/da divdiff(b, a) as two divdiff_vjp nodes, computed in one
+// pass (for tanh they share every intermediate).
+struct DivdiffNodes {
+  Var first, second;
+};
+
+DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, Var g) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(op, a.id, b.id);
-  y.fn = f;
-  y.in[2] = fa.id;
-  y.in[3] = fb.id;
-  const Mat& A = t.node(a.id).value;
-  const Mat& B = t.node(b.id).value;
-  const Mat& FA = t.node(fa.id).value;
-  const Mat& FB = t.node(fb.id).value;
+  const bool vjp = g.id >= 0;
+  const int ia = a.id, ib = b.id, ifa = fa.id, ifb = fb.id;
+  auto setup = [&](Op op, int x, int y, int fx, int fy) {
+    auto& nd = t.push(op, x, y);
+    nd.fn = f;
+    nd.in[2] = fx;
+    nd.in[3] = fy;
+    nd.in[4] = g.id;
+    return t.size() - 1;
+  };
+  const int first = setup(vjp ? Op::divdiff_vjp : Op::divdiff, ia, ib, ifa, ifb);
+  const int second = vjp ? setup(Op::divdiff_vjp, ib, ia, ifb, ifa) : -1;
+  const Mat& A = t.node(ia).value;
+  const Mat& B = t.node(ib).value;
+  const Mat& FA = t.node(ifa).value;
+  const Mat& FB = t.node(ifb).value;
   check_same_shape("divdiff", A, B);
   check_same_shape("divdiff", A, FA);
   check_same_shape("divdiff", B, FB);
-  y.value.resize(A.rows(), A.cols());
+  if (vjp) check_same_shape("divdiff", A, t.node(g.id).value);
+  Mat& y0 = t.node(first).value;
+  y0.resize(A.rows(), A.cols());
+  double* out0 = y0.data();
+  double* out1 = nullptr;
+  if (vjp) {
+    Mat& y1 = t.node(second).value;
+    y1.resize(A.rows(), A.cols());
+    out1 = y1.data();
+  }
   const double* pa = A.data();
   const double* pb = B.data();
   const double* pfa = FA.data();
   const double* pfb = FB.data();
-  double* out = y.value.data();
+  const double* pg = vjp ? t.node(g.id).value.data() : nullptr;
   const Index n = A.size();
-  const bool da = op == Op::divdiff_da;
-  // One loop per function so the switch stays out of the inner loop.
-  switch (f) {
-    case Fn::tanh:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_tanh_da(pa[i], pb[i], pfa[i], pfb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_tanh(pa[i], pb[i], pfa[i], pfb[i]);
-      break;
-    case Fn::sigmoid:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_sigmoid_da(pa[i], pb[i], pfa[i], pfb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_sigmoid(pa[i], pb[i], pfa[i], pfb[i]);
-      break;
-    case Fn::softplus:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_softplus_da(pa[i], pb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_softplus(pa[i], pb[i]);
-      break;
-    case Fn::sin:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_sin_da(pa[i], pb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_sin(pa[i], pb[i]);
-      break;
-    case Fn::cos:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_cos_da(pa[i], pb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_cos(pa[i], pb[i]);
-      break;
+  if (f == Fn::tanh) {
+    if (vjp) detail::dd_tanh_partials_batch(pa, pb, pfa, pfb, pg, out0, out1, n);
+    else detail::dd_tanh_batch(pa, pb, pfa, pfb, out0, n);
+  } else if (vjp) {
+    for (Index i = 0; i < n; ++i) {
+      out0[i] = pg[i] * detail::dd_da(f, pa[i], pb[i], pfa[i], pfb[i]);
+      out1[i] = pg[i] * detail::dd_da(f, pb[i], pa[i], pfb[i], pfa[i]);
+    }
+  } else {
+    for (Index i = 0; i < n; ++i) out0[i] = detail::dd(f, pa[i], pb[i], pfa[i], pfb[i]);
   }
-  return t.var(t.size() - 1);
+  return {t.var(first), vjp ? t.var(second) : Var{}};
 }
 
 }  // namespace
 
-Var divdiff(Fn f, Var a, Var b, Var fa, Var fb) { return record_divdiff(Op::divdiff, f, a, b, fa, fb); }
+Var divdiff(Fn f, Var a, Var b, Var fa, Var fb) { return record_divdiff(f, a, b, fa, fb, Var{}).first; }
 
 // ---------------------------------------------------------------------------------------------
 // Reverse sweeps
@@ -421,6 +477,12 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
     case Op::shift_rows:
       if (wa) accumulate(a, shift_rows(g, -i0).id);
       break;
+    case Op::neighbours:
+      if (wa) accumulate(a, neighbours_adjoint(g, i0, i1).id);
+      break;
+    case Op::neighbours_adjoint:
+      if (wa) accumulate(a, neighbours(g, i0, i1).id);
+      break;
     case Op::reshape:
       if (wa) accumulate(a, reshape(g, node(a).value.rows(), node(a).value.cols()).id);
       break;
@@ -432,33 +494,35 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
         accumulate(a, mul(g, divdiff(f, var(a), var(aq), var(id), var(q))).id);
         break;
       }
-      Var d;
       switch (f) {
-        case Fn::tanh: d = tanh_deriv(var(id)); break;
-        case Fn::sigmoid: d = sigmoid_deriv(var(id)); break;
-        case Fn::softplus: d = sigmoid(var(a)); break;
-        case Fn::sin: d = cos(var(a)); break;
-        case Fn::cos: d = scale(sin(var(a)), -1.0); break;
+        case Fn::tanh: accumulate(a, tanh_grad(g, var(id)).id); break;
+        case Fn::sigmoid: accumulate(a, sigmoid_grad(g, var(id)).id); break;
+        case Fn::softplus: accumulate(a, mul(g, sigmoid(var(a))).id); break;
+        case Fn::sin: accumulate(a, mul(g, cos(var(a))).id); break;
+        case Fn::cos: accumulate(a, scale(mul(g, sin(var(a))), -1.0).id); break;
       }
-      accumulate(a, mul(g, d).id);
       break;
     }
-    case Op::tanh_deriv:
+    case Op::tanh_grad:  // r = a .* (1 - b^2): dr/da = 1 - b^2, dr/db = -2 a b
       if (discrete) throw Error("ad: discrete differentiation through a derivative is not supported");
-      if (wa) accumulate(a, scale(mul(g, var(a)), -2.0).id);
+      if (wa) accumulate(a, tanh_grad(g, var(b)).id);
+      if (wb) accumulate(b, scale(mul(mul(g, var(a)), var(b)), -2.0).id);
       break;
-    case Op::sigmoid_deriv:
+    case Op::sigmoid_grad:  // r = a .* (b - b^2): dr/da = b - b^2, dr/db = a (1 - 2b)
       if (discrete) throw Error("ad: discrete differentiation through a derivative is not supported");
-      if (wa) accumulate(a, mul(g, add_scalar(scale(var(a), -2.0), 1.0)).id);
+      if (wa) accumulate(a, sigmoid_grad(g, var(b)).id);
+      if (wb) accumulate(b, mul(mul(g, var(a)), add_scalar(scale(var(b), -2.0), 1.0)).id);
       break;
     case Op::divdiff: {
       if (discrete) throw Error("ad: discrete differentiation through a divided difference is not supported");
       const int fa = node(id).in[2], fb = node(id).in[3];
-      if (wa) accumulate(a, mul(g, record_divdiff(Op::divdiff_da, f, var(a), var(b), var(fa), var(fb))).id);
-      if (wb) accumulate(b, mul(g, record_divdiff(Op::divdiff_da, f, var(b), var(a), var(fb), var(fa))).id);
+      if (!wa && !wb) break;
+      const DivdiffNodes d = record_divdiff(f, var(a), var(b), var(fa), var(fb), g);
+      if (wa) accumulate(a, d.first.id);
+      if (wb) accumulate(b, d.second.id);
       break;
     }
-    case Op::divdiff_da:
+    case Op::divdiff_vjp:
       throw Error("ad: a discrete gradient can be differentiated once, not twice");
   }
 }
@@ -517,7 +581,9 @@ Var Tape::gradient(Var y, Var x, bool create_graph) {
     throw;
   }
   record_needs_grad_ = true;
-  return var(grad_of_[static_cast<std::size_t>(x.id)]);
+  const Var result = var(grad_of_[static_cast<std::size_t>(x.id)]);
+  grad_of_.clear();  // grad() reports backward() only
+  return result;
 }
 
 Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
@@ -574,6 +640,7 @@ Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
   }
   record_needs_grad_ = true;
   const int g = grad_of_[static_cast<std::size_t>(u.id)];
+  grad_of_.clear();  // grad() reports backward() only
   return g >= 0 ? var(g) : constant(u.rows(), u.cols(), 0.0);
 }
 

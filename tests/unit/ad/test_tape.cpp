@@ -118,6 +118,8 @@ TEST_CASE("ad: elementwise and broadcast operations against finite differences")
   check_op("bcast_all", [](Var x) { return tanh(bcast_all(sum_all(x), 2, 2)); }, 3, 4);
   check_op("shift_rows +2", [](Var x) { return mul(shift_rows(x, 2), x); }, 5, 3);
   check_op("shift_rows -1", [](Var x) { return mul(shift_rows(x, -1), sin(x)); }, 5, 3);
+  check_op("neighbours", [](Var x) { return mul(neighbours(x, 3, 2), neighbours(sin(x), 3, 2)); }, 6, 2);
+  check_op("neighbours_adjoint", [](Var x) { return square(neighbours_adjoint(x, 3, 2)); }, 6, 6);
   check_op("reshape", [](Var x) { return mul(reshape(x, 2, 6), reshape(sin(x), 2, 6)); }, 3, 4);
 }
 
