@@ -88,8 +88,11 @@ void DiscreteGradientStepper::step(double t, Vec& u, double dt) {
   problem_.discrete_gradient(u_old_, u_old_, grad_);  // ∇̄H(u, u) = ∇H(u)
   increment_.noalias() = dt * (G * grad_);            // explicit Euler increment = -F(u)
   const double r_at_u = increment_.lpNorm<Eigen::Infinity>();
-  if (opt_.guess == DiscreteGradientOptions::Guess::previous_increment && has_prev_)
+  using Guess = DiscreteGradientOptions::Guess;
+  if (opt_.guess == Guess::previous_increment && has_prev_)
     v_ = u_old_ + (dt / prev_dt_) * prev_increment_;
+  else if (opt_.guess == Guess::extrapolated && has_prev_)
+    v_ = u_old_ + 2.0 * increment_ - (dt / prev_dt_) * prev_increment_;
   else
     v_ = u_old_ + increment_;
   residual(v_, r_guess_);
