@@ -210,6 +210,22 @@ TEST_CASE("dg integration: second order on the pendulum and on KdV against much 
   }
 }
 
+TEST_CASE("dg integration: the PDE Newton matrices are analysed once for a whole run") {
+  for (const std::string name : {"kdv", "cahn-hilliard"}) {
+    CAPTURE(name);
+    const auto sys = make_system(name);
+    SystemDgProblem problem(*sys, DgMethod::dvdm);
+    ode::DiscreteGradientStepper stepper(problem);
+    for (std::uint64_t i = 0; i < 3; ++i) {
+      const Vec u0 = initial_state(*sys, i);
+      const double dt = name == "kdv" ? 1e-3 : 1e-4;
+      ode::integrate_dg_times(stepper, u0, uniform_times(100 * dt, 100), 1);
+    }
+    CHECK(stepper.n_analyses() == 1);
+    CHECK(stepper.stats().n_steps == 100);  // statistics cover the last run
+  }
+}
+
 TEST_CASE("dg integration: DVDM and AVF steps agree to round-off on the PDEs") {
   for (const std::string name : {"kdv", "cahn-hilliard"}) {
     CAPTURE(name);

@@ -183,6 +183,16 @@ TEST_CASE("discrete gradients: method names and defaults and errors") {
     CHECK(msg.find("gonzalez, itoh-abe, avf, dvdm") != std::string::npos);
   }
   CHECK_THROWS_AS(parse_dg_method(*sys, "dvdm"), ConfigError);
+  // Every preset that asks for dg has a usable default method.
+  for (const auto& entry : system_table()) {
+    if (!entry.factory) continue;
+    for (const auto& preset : entry.presets) {
+      if (preset.integrator != "dg") continue;
+      CAPTURE(entry.name);
+      CHECK_NOTHROW(parse_dg_method(*make_system(entry.name), ""));
+      CHECK(preset.rtol > 0.0);
+    }
+  }
 }
 
 TEST_SUITE_END();
