@@ -66,9 +66,8 @@ void CahnHilliard::apply_G(const Vec& g, Vec& out) const {
 }
 
 void CahnHilliard::dvdm_gradient(const Vec& v, const Vec& u, Vec& out) const {
-  Vec s = u + v;  // small [M] temporary; the PDE states are short
-  apply_periodic_d2(s, dx_, out);
-  out = dx_ * (-0.5 * a_ * s.array() + 0.25 * b_ * s.array() * (u.array().square() + v.array().square()) -
+  apply_periodic_d2_of_sum(u, v, dx_, out);
+  out = dx_ * ((u.array() + v.array()) * (-0.5 * a_ + 0.25 * b_ * (u.array().square() + v.array().square())) -
                0.5 * gamma_ * out.array())
                   .matrix();
 }

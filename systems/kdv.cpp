@@ -76,8 +76,7 @@ void Kdv::apply_G(const Vec& g, Vec& out) const {
 }
 
 void Kdv::dvdm_gradient(const Vec& v, const Vec& u, Vec& out) const {
-  Vec s = u + v;  // small [M] temporary; the PDE states are short
-  apply_periodic_d2(s, dx_, out);
+  apply_periodic_d2_of_sum(u, v, dx_, out);
   out = dx_ * (0.5 * beta_ * out.array() -
                (alpha_ / 6.0) * (u.array().square() + u.array() * v.array() + v.array().square()))
                   .matrix();

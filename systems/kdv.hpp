@@ -10,8 +10,9 @@
 //   (u' - u)/Δt = D(-α/6 (u² + u u' + u'²) + β/2 D2 (u + u')),
 // which is the AVF discrete gradient of this H (H is a cubic polynomial).
 // Initial states: two solitons -(12/α) κ_i² sech²(κ_i (x - L d_i)), κ_i ~ U(0.5, 2),
-// d_1 ~ U(0.2, 0.3), d_2 = d_1 + U(0.2, 0.5), evaluated at the grid nodes as in the authors'
-// code (not wrapped periodically); then, with probability 1/2, the grid is reversed.
+// d_1 ~ U(0.2, 0.3), d_2 = d_1 + U(0.2, 0.5) (PAPER.md), evaluated directly at the nodes
+// x_k in [0, L) with no periodic images added; then, with probability 1/2, the grid is
+// reversed (u <- u[::-1]). Draw order: κ_1, κ_2, d_1, gap, reversal.
 
 #include "systems/discrete_gradients.hpp"
 #include "systems/system.hpp"

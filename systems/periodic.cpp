@@ -41,6 +41,16 @@ void apply_periodic_d2(const Vec& u, double dx, Vec& out) {
   out[m - 1] = c * (u[m - 2] - 2.0 * u[m - 1] + u[0]);
 }
 
+void apply_periodic_d2_of_sum(const Vec& u, const Vec& v, double dx, Vec& out) {
+  const Eigen::Index m = u.size();
+  out.resize(m);
+  const double c = 1.0 / (dx * dx);
+  const auto s = [&](Eigen::Index k) { return u[k] + v[k]; };
+  out[0] = c * (s(m - 1) - 2.0 * s(0) + s(1));
+  for (Eigen::Index k = 1; k + 1 < m; ++k) out[k] = c * (s(k - 1) - 2.0 * s(k) + s(k + 1));
+  out[m - 1] = c * (s(m - 2) - 2.0 * s(m - 1) + s(0));
+}
+
 void apply_periodic_d1(const Vec& u, double dx, Vec& out) {
   const Eigen::Index m = u.size();
   out.resize(m);

@@ -13,6 +13,8 @@ SparseMat periodic_d2(int m, double dx);
 
 // out = D2 u, cyclic (out must not alias u).
 void apply_periodic_d2(const Vec& u, double dx, Vec& out);
+// out = D2 (u + v), cyclic, without a temporary (out must alias neither).
+void apply_periodic_d2_of_sum(const Vec& u, const Vec& v, double dx, Vec& out);
 // out = D u, cyclic (out must not alias u).
 void apply_periodic_d1(const Vec& u, double dx, Vec& out);
 

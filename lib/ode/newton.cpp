@@ -54,15 +54,23 @@ NewtonResult SparseNewton::solve(const Residual& f, const Jacobian& jacobian, Ve
     res.iterations = it;
     f(x, r_);
     ++res.evaluations;
-    res.step = dx_.lpNorm<Eigen::Infinity>();
     res.residual = r_.lpNorm<Eigen::Infinity>();
     if (!x.allFinite() || !std::isfinite(res.residual)) {
       res.status = NewtonStatus::non_finite;
       return res;
     }
-    const double scale = opt.tol * (1.0 + x.lpNorm<Eigen::Infinity>());
-    if (res.step <= scale && res.residual <= scale) {
-      res.status = NewtonStatus::converged;
+    dx_ = lu_.solve(r_);  // the next correction, with the current factorisation
+    res.step = dx_.lpNorm<Eigen::Infinity>();
+    if (!std::isfinite(res.step)) {
+      res.status = NewtonStatus::non_finite;
+      return res;
+    }
+    if (res.step <= opt.tol * (1.0 + x.lpNorm<Eigen::Infinity>())) {
+      x -= dx_;
+      f(x, r_);
+      ++res.evaluations;
+      res.residual = r_.lpNorm<Eigen::Infinity>();
+      res.status = x.allFinite() && std::isfinite(res.residual) ? NewtonStatus::converged : NewtonStatus::non_finite;
       return res;
     }
   }

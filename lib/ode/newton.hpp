@@ -19,11 +19,14 @@ namespace dgsim::ode {
 using SparseMat = Eigen::SparseMatrix<double>;  // column-major
 
 struct NewtonOptions {
-  // Converged when, after an update x <- x + δ,
-  //   ||δ||∞ <= tol (1 + ||x||∞)   and   ||F(x)||∞ <= tol (1 + ||x||∞).
-  // The first condition makes the returned x accurate to about tol² relative (quadratic
-  // convergence: δ estimates the error of the previous iterate); the second guards against a
-  // stagnating correction on an ill-conditioned problem.
+  // Each iteration factorises J(x), updates x <- x - J⁻¹F(x) and evaluates F at the new x.
+  // It then computes, with the same factorisation (one extra triangular solve, no new
+  // factorisation), the correction δ = J⁻¹F(x) the method would make next, an estimate of
+  // the error of x. Converged when
+  //   ||δ||∞ <= tol (1 + ||x||∞);
+  // that last correction is then applied as well (a simplified-Newton step, which cuts the
+  // error by a further factor of about the previous error), so the returned x is normally
+  // accurate far below tol. The reported residual is ||F(x)||∞ at the returned x.
   double tol = 1e-10;
   int max_iter = 20;  // Newton iterations (LU factorisations) before giving up
 };
@@ -35,7 +38,7 @@ struct NewtonResult {
   int iterations = 0;     // updates performed (= LU factorisations)
   int evaluations = 0;    // calls of F
   double residual = 0.0;  // ||F(x)||∞ at the returned x
-  double step = 0.0;      // ||δ||∞ of the last update
+  double step = 0.0;      // ||δ||∞ of the last convergence test (the error estimate)
   bool converged() const { return status == NewtonStatus::converged; }
 };
 

@@ -81,8 +81,9 @@ TEST_CASE("dg stepper: a quadratic energy gives exactly the Cayley map") {
   CHECK(stepper.n_analyses() == 1);
 }
 
-TEST_CASE("dg stepper: both initial guesses conserve H of a nonlinear problem") {
-  for (auto guess : {DiscreteGradientOptions::Guess::explicit_euler, DiscreteGradientOptions::Guess::previous_increment}) {
+TEST_CASE("dg stepper: every initial guess conserves H of a nonlinear problem") {
+  for (auto guess : {DiscreteGradientOptions::Guess::explicit_euler, DiscreteGradientOptions::Guess::previous_increment,
+                     DiscreteGradientOptions::Guess::extrapolated}) {
     Quartic p;
     DiscreteGradientOptions opt;
     opt.guess = guess;

@@ -70,7 +70,10 @@ TEST_CASE("dg integration: the ODE systems keep H to the Newton tolerance over t
       double drift = 0.0;
       for (Eigen::Index k = 0; k < states.rows(); ++k)
         drift = std::max(drift, std::abs(sys->energy(states.row(k).transpose()) - h0));
+      // Newton stops with the next correction below tol and applies it too, so the step
+      // equation holds to round-off: far below the 10 tol |H0| that the tolerance alone allows.
       CHECK(drift <= 10.0 * tol * std::abs(h0));
+      CHECK(drift <= 1e-12 * std::abs(h0));
       // The motion is not trivial: the state moved.
       CHECK((states.row(states.rows() - 1) - states.row(0)).norm() > 1e-3);
     }
@@ -98,6 +101,24 @@ TEST_CASE("dg integration: KdV dgnet preset conserves H to 1e-12 and mass to 1e-
     // The solitons moved: the state changed by much more than the tolerances.
     CHECK((states.row(500) - states.row(0)).lpNorm<Eigen::Infinity>() > 0.1);
   }
+}
+
+TEST_CASE("dg integration: KdV long preset conserves H and mass over 5000 steps") {
+  const auto sys = make_system("kdv");
+  const DatasetPreset& p = find_preset(find_system("kdv"), "long");
+  REQUIRE(p.n_steps == 5000);
+  const Vec u0 = initial_state(*sys, 0);
+  Mat states;
+  integrate_dg(*sys, "", u0, uniform_times(p.t_end, p.n_steps), p.rtol, 1, states);
+  const double h0 = sys->energy(u0), m0 = sys->mass(u0);
+  double dh = 0.0, dm = 0.0;
+  for (Eigen::Index k = 0; k < states.rows(); ++k) {
+    const Vec u = states.row(k).transpose();
+    dh = std::max(dh, std::abs(sys->energy(u) - h0) / std::abs(h0));
+    dm = std::max(dm, std::abs(sys->mass(u) - m0) / std::abs(m0));
+  }
+  CHECK(dh <= 1e-12);
+  CHECK(dm <= 1e-13);
 }
 
 TEST_CASE("dg integration: Cahn-Hilliard H never increases and mass is kept to 1e-13") {
@@ -186,6 +207,39 @@ TEST_CASE("dg integration: second order on the pendulum and on KdV against much 
     const double order = observed_order(*sys, c.method, u0, c.t_end, c.n0, [&](double) { return u_ref; });
     CHECK(order > 1.85);
     CHECK(order < 2.3);
+  }
+}
+
+TEST_CASE("dg integration: the PDE Newton matrices are analysed once for a whole run") {
+  for (const std::string name : {"kdv", "cahn-hilliard"}) {
+    CAPTURE(name);
+    const auto sys = make_system(name);
+    SystemDgProblem problem(*sys, DgMethod::dvdm);
+    ode::DiscreteGradientStepper stepper(problem);
+    for (std::uint64_t i = 0; i < 3; ++i) {
+      const Vec u0 = initial_state(*sys, i);
+      const double dt = name == "kdv" ? 1e-3 : 1e-4;
+      ode::integrate_dg_times(stepper, u0, uniform_times(100 * dt, 100), 1);
+    }
+    CHECK(stepper.n_analyses() == 1);
+    CHECK(stepper.stats().n_steps == 100);  // statistics cover the last run
+  }
+}
+
+TEST_CASE("dg integration: DVDM and AVF steps agree to round-off on the PDEs") {
+  for (const std::string name : {"kdv", "cahn-hilliard"}) {
+    CAPTURE(name);
+    const auto sys = make_system(name);
+    const DatasetPreset& p = find_preset(find_system(name), "dgnet");
+    const double dt = p.t_end / static_cast<double>(p.n_steps);
+    const Vec u0 = initial_state(*sys, 9);
+    Mat a, b;
+    integrate_dg(*sys, "dvdm", u0, uniform_times(20 * dt, 20), 1e-10, 1, a);
+    integrate_dg(*sys, "avf", u0, uniform_times(20 * dt, 20), 1e-10, 1, b);
+    for (Eigen::Index k = 1; k < a.rows(); ++k) {
+      const double scale = 1.0 + a.row(k).cwiseAbs().maxCoeff();
+      CHECK((a.row(k) - b.row(k)).lpNorm<Eigen::Infinity>() <= 1e-13 * scale);
+    }
   }
 }
 

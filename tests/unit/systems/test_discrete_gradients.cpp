@@ -53,6 +53,14 @@ TEST_CASE("discrete gradients: the DG identity H(v) - H(u) = dg.(v - u) and dg(u
         const double h_scale = std::abs(sys->energy(v)) + std::abs(sys->energy(u)) +
                                dg.cwiseAbs().dot((v - u).cwiseAbs());
         CHECK(std::abs(dh - dg.dot(v - u)) <= 1e-13 * h_scale);
+        // Half the coordinates coincident (Itoh–Abe's and Gonzalez's small-increment branches).
+        Vec v_half = v;
+        for (Eigen::Index i = 0; i < v.size(); i += 2) v_half[i] = u[i];
+        p.discrete_gradient(v_half, u, dg);
+        const double dh_half = sys->energy(v_half) - sys->energy(u);
+        CHECK(std::abs(dh_half - dg.dot(v_half - u)) <=
+              1e-13 * (std::abs(sys->energy(v_half)) + std::abs(sys->energy(u)) +
+                       dg.cwiseAbs().dot((v_half - u).cwiseAbs())));
         p.discrete_gradient(u, u, dg);
         sys->energy_grad(u, g);
         CHECK((dg - g).lpNorm<Eigen::Infinity>() <= 1e-14 * (1.0 + g.lpNorm<Eigen::Infinity>()));
@@ -175,6 +183,16 @@ TEST_CASE("discrete gradients: method names and defaults and errors") {
     CHECK(msg.find("gonzalez, itoh-abe, avf, dvdm") != std::string::npos);
   }
   CHECK_THROWS_AS(parse_dg_method(*sys, "dvdm"), ConfigError);
+  // Every preset that asks for dg has a usable default method.
+  for (const auto& entry : system_table()) {
+    if (!entry.factory) continue;
+    for (const auto& preset : entry.presets) {
+      if (preset.integrator != "dg") continue;
+      CAPTURE(entry.name);
+      CHECK_NOTHROW(parse_dg_method(*make_system(entry.name), ""));
+      CHECK(preset.rtol > 0.0);
+    }
+  }
 }
 
 TEST_SUITE_END();
