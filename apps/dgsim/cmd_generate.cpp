@@ -66,7 +66,7 @@ int run_generate(const std::vector<std::string>& args) {
       ("n-steps", po::value(&n_steps), "intervals of the saved time grid (n-steps + 1 states)")
       ("dt", po::value(&dt), "interval of the saved time grid (with --t-end or --n-steps)")
       ("integrator", po::value(&integrator), "ground-truth integrator: dop853, dopri5, rk4, rk2, euler, leapfrog, dg")
-      ("dg-method", po::value(&dg_method), "discrete gradient for --integrator dg")
+      ("dg-method", po::value(&dg_method), "discrete gradient for --integrator dg: gonzalez, itoh-abe, avf, dvdm (PDEs); default dvdm for PDEs, avf for polynomial H, else gonzalez")
       ("substeps", po::value(&substeps), "fixed-step integrators: steps per saved interval")
       ("rtol", po::value(&rtol), "relative tolerance (adaptive integrators; Newton for dg)")
       ("atol", po::value(&atol), "absolute tolerance (adaptive integrators)")
