@@ -170,6 +170,36 @@ StepResult bench_dgnet(nn::Model& model, const Mat& u0, const Mat& u1, double dt
   return r;
 }
 
+// Cost of ∇̄H(u, v) relative to ∇H(u) (both with the forward passes, no weight gradients).
+void bench_gradients(nn::Model& model, const Mat& u0, const Mat& u1, int reps) {
+  ad::Tape tape;
+  auto grad = [&] {
+    tape.clear();
+    model.bind(tape);
+    const ad::Var u = tape.leaf(u0);
+    tape.gradient(model.energy(u), u, false);
+  };
+  auto dgrad = [&] {
+    tape.clear();
+    model.bind(tape);
+    const ad::Var u = tape.leaf(u0), v = tape.leaf(u1);
+    tape.discrete_gradient(model.energy(u), model.energy(v), u, v, false);
+  };
+  auto time = [&](auto&& f) {
+    for (int i = 0; i < 2; ++i) f();
+    std::vector<double> cpu;
+    for (int i = 0; i < reps; ++i) {
+      const double c0 = cpu_seconds();
+      f();
+      cpu.push_back(cpu_seconds() - c0);
+    }
+    return median(cpu);
+  };
+  const double tg = time(grad), td = time(dgrad);
+  fmt::print("  gradient ∇H(u): {:.1f} ms CPU; discrete gradient ∇̄H(u, v): {:.1f} ms CPU ({:.2f}x)\n", tg * 1e3, td * 1e3,
+             td / tg);
+}
+
 void report(const char* what, const StepResult& r, const Rate& dgemm, double pytorch_seconds) {
   fmt::print("{}: {:.1f} ms wall ({:.1f} ms CPU), GEMM {:.2f} GFLOP -> {:.1f} GFLOP/s = {:.2f} of DGEMM "
              "(by CPU time: {:.1f} GFLOP/s = {:.2f}); {:.1f}x faster than PyTorch's {} s; {} heap allocations per step\n",
@@ -210,6 +240,7 @@ int main(int argc, char** argv) {
     const Mat u0 = random_mat(200, 50, 3, 0.5), u1 = u0 + random_mat(200, 50, 4, 1e-3);
     const StepResult r = bench_dgnet(model, u0, u1, 0.001, reps);
     report("KdV DGNet step (N=50, C=200, B=200)", r, dgemm, 1.1);
+    bench_gradients(model, u0, u1, reps);
   }
   if (only.empty() || only == "mass-spring") {  // Mass-spring: MLP 2 -> 200 -> 200 -> 1, full training set as one batch (2475 pairs).
     nn::ModelConfig c;
@@ -220,6 +251,7 @@ int main(int argc, char** argv) {
     const Mat u0 = random_mat(2475, 2, 5, 0.7), u1 = u0 + random_mat(2475, 2, 6, 0.1);
     const StepResult r = bench_dgnet(model, u0, u1, 20.0 / 99.0, reps);
     report("mass-spring DGNet step (B=2475, 200 hidden)", r, dgemm, 0.115);
+    bench_gradients(model, u0, u1, reps);
   }
   return 0;
 }
