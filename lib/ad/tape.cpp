@@ -61,15 +61,15 @@ void check_same_shape(const char* what, const Mat& a, const Mat& b) {
 
 Var matmul(Var a, Var b, bool trans_a, bool trans_b) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(Op::matmul, a.id, b.id);
-  y.i0 = trans_a;
-  y.i1 = trans_b;
   const Mat& A = t.node(a.id).value;
   const Mat& B = t.node(b.id).value;
   const Index k_a = trans_a ? A.rows() : A.cols();
   const Index k_b = trans_b ? B.cols() : B.rows();
   if (k_a != k_b)
     throw Error(fmt::format("ad: matmul: inner dimensions {} and {} differ", k_a, k_b));
+  auto& y = t.push(Op::matmul, a.id, b.id);  // after the checks: a failed op records nothing
+  y.i0 = trans_a;
+  y.i1 = trans_b;
   y.value.resize(trans_a ? A.cols() : A.rows(), trans_b ? B.rows() : B.cols());
   if (!trans_a && !trans_b) y.value.noalias() = A * B;
   else if (trans_a && !trans_b) y.value.noalias() = A.transpose() * B;
@@ -80,28 +80,28 @@ Var matmul(Var a, Var b, bool trans_a, bool trans_b) {
 
 Var add(Var a, Var b) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(Op::add, a.id, b.id);
   check_same_shape("add", t.node(a.id).value, t.node(b.id).value);
+  auto& y = t.push(Op::add, a.id, b.id);
   y.value = t.node(a.id).value + t.node(b.id).value;
   return t.var(t.size() - 1);
 }
 
 Var sub(Var a, Var b) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(Op::sub, a.id, b.id);
   check_same_shape("sub", t.node(a.id).value, t.node(b.id).value);
+  auto& y = t.push(Op::sub, a.id, b.id);
   y.value = t.node(a.id).value - t.node(b.id).value;
   return t.var(t.size() - 1);
 }
 
 Var add_row(Var a, Var row) {
   Tape& t = tape_of(a, row);
-  auto& y = t.push(Op::add_row, a.id, row.id);
   const Mat& A = t.node(a.id).value;
   const Mat& R = t.node(row.id).value;
   if (R.rows() != 1 || R.cols() != A.cols())
     throw Error(fmt::format("ad: add_row: row [{}, {}] does not match [{}, {}]", R.rows(), R.cols(),
                             A.rows(), A.cols()));
+  auto& y = t.push(Op::add_row, a.id, row.id);
   y.value.resize(A.rows(), A.cols());
   for (Index j = 0; j < A.cols(); ++j) y.value.col(j) = A.col(j).array() + R(0, j);
   return t.var(t.size() - 1);
@@ -109,8 +109,8 @@ Var add_row(Var a, Var row) {
 
 Var mul(Var a, Var b) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(Op::mul, a.id, b.id);
   check_same_shape("mul", t.node(a.id).value, t.node(b.id).value);
+  auto& y = t.push(Op::mul, a.id, b.id);
   y.value = t.node(a.id).value.cwiseProduct(t.node(b.id).value);
   return t.var(t.size() - 1);
 }
@@ -159,9 +159,9 @@ Var mean_all(Var a) { return scale(sum_all(a), 1.0 / static_cast<double>(a.value
 
 Var bcast_rows(Var a, Index rows) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::bcast_rows, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (A.rows() != 1) throw Error("ad: bcast_rows needs a single row");
+  auto& y = t.push(Op::bcast_rows, a.id, -1);
   y.i0 = static_cast<int>(rows);
   y.value.resize(rows, A.cols());
   for (Index j = 0; j < A.cols(); ++j) y.value.col(j).setConstant(A(0, j));
@@ -170,9 +170,9 @@ Var bcast_rows(Var a, Index rows) {
 
 Var bcast_cols(Var a, Index cols) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::bcast_cols, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (A.cols() != 1) throw Error("ad: bcast_cols needs a single column");
+  auto& y = t.push(Op::bcast_cols, a.id, -1);
   y.i0 = static_cast<int>(cols);
   y.value.resize(A.rows(), cols);
   for (Index j = 0; j < cols; ++j) y.value.col(j) = A.col(0);
@@ -181,9 +181,9 @@ Var bcast_cols(Var a, Index cols) {
 
 Var bcast_all(Var a, Index rows, Index cols) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::bcast_all, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (A.size() != 1) throw Error("ad: bcast_all needs a [1, 1] value");
+  auto& y = t.push(Op::bcast_all, a.id, -1);
   y.i0 = static_cast<int>(rows);
   y.i1 = static_cast<int>(cols);
   y.value.setConstant(rows, cols, A(0, 0));
@@ -227,9 +227,9 @@ Var shift_rows(Var a, Index s) {
 
 Var neighbours(Var a, int k, Index stride) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::neighbours, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (k < 1 || k % 2 == 0) throw Error(fmt::format("ad: neighbours: window {} is not odd and positive", k));
+  auto& y = t.push(Op::neighbours, a.id, -1);
   y.i0 = k;
   y.i1 = static_cast<int>(stride);
   const Index c = A.cols();
@@ -241,9 +241,9 @@ Var neighbours(Var a, int k, Index stride) {
 
 Var neighbours_adjoint(Var a, int k, Index stride) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::neighbours_adjoint, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (k < 1 || A.cols() % k != 0) throw Error(fmt::format("ad: neighbours_adjoint: {} columns do not split in {}", A.cols(), k));
+  auto& y = t.push(Op::neighbours_adjoint, a.id, -1);
   y.i0 = k;
   y.i1 = static_cast<int>(stride);
   const Index c = A.cols() / k;
@@ -255,10 +255,10 @@ Var neighbours_adjoint(Var a, int k, Index stride) {
 
 Var reshape(Var a, Index rows, Index cols) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::reshape, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (rows * cols != A.size())
     throw Error(fmt::format("ad: cannot reshape [{}, {}] to [{}, {}]", A.rows(), A.cols(), rows, cols));
+  auto& y = t.push(Op::reshape, a.id, -1);
   y.i0 = static_cast<int>(rows);
   y.i1 = static_cast<int>(cols);
   y.value.resize(rows, cols);
@@ -316,6 +316,8 @@ struct DivdiffNodes {
 
 DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, Var g) {
   Tape& t = tape_of(a, b);
+  tape_of(a, fa);
+  tape_of(a, fb);
   const bool vjp = g.id >= 0;
   const int ia = a.id, ib = b.id, ifa = fa.id, ifb = fb.id;
   auto setup = [&](Op op, int x, int y, int fx, int fy) {
@@ -326,8 +328,6 @@ DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, Var g) {
     nd.in[4] = g.id;
     return t.size() - 1;
   };
-  const int first = setup(vjp ? Op::divdiff_vjp : Op::divdiff, ia, ib, ifa, ifb);
-  const int second = vjp ? setup(Op::divdiff_vjp, ib, ia, ifb, ifa) : -1;
   const Mat& A = t.node(ia).value;
   const Mat& B = t.node(ib).value;
   const Mat& FA = t.node(ifa).value;
@@ -336,6 +336,8 @@ DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, Var g) {
   check_same_shape("divdiff", A, FA);
   check_same_shape("divdiff", B, FB);
   if (vjp) check_same_shape("divdiff", A, t.node(g.id).value);
+  const int first = setup(vjp ? Op::divdiff_vjp : Op::divdiff, ia, ib, ifa, ifb);
+  const int second = vjp ? setup(Op::divdiff_vjp, ib, ia, ifb, ifa) : -1;
   Mat& y0 = t.node(first).value;
   y0.resize(A.rows(), A.cols());
   double* out0 = y0.data();

@@ -186,4 +186,20 @@ TEST_CASE("ad: gradient restricted to one input matches backward and differentia
   check_close(gw, fd_grad(loss, w0, 1e-6), 1e-7, "restricted gradient, then weights");
 }
 
+TEST_CASE("ad: shape errors throw and record nothing") {
+  Tape t;
+  const Var a = t.leaf(Mat::Ones(2, 3)), b = t.leaf(Mat::Ones(3, 2));
+  const int n = t.size();
+  CHECK_THROWS_AS(add(a, b), dgsim::Error);
+  CHECK_THROWS_AS(mul(a, b), dgsim::Error);
+  CHECK_THROWS_AS(matmul(a, a), dgsim::Error);
+  CHECK_THROWS_AS(add_row(a, b), dgsim::Error);
+  CHECK_THROWS_AS(reshape(a, 4, 2), dgsim::Error);
+  CHECK_THROWS_AS(divdiff(Fn::tanh, a, b, a, b), dgsim::Error);
+  CHECK(t.size() == n);
+  Tape other;
+  CHECK_THROWS_AS(add(a, other.leaf(Mat::Ones(2, 3))), dgsim::Error);
+  CHECK(matmul(a, b).value().isApprox(Mat::Constant(2, 2, 3.0)));
+}
+
 TEST_SUITE_END();
