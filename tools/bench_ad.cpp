@@ -124,9 +124,9 @@ double gemm_flops_on_tape(const ad::Tape& tape) {
   double flops = 0;
   for (int id = 0; id < tape.size(); ++id) {
     const auto& nd = tape.node(id);
-    if (nd.op != ad::Op::matmul) continue;
+    if (nd.op != ad::Op::matmul && nd.op != ad::Op::affine) continue;
     const Mat& a = tape.node(nd.in[0]).value;
-    const double k = static_cast<double>(nd.i0 ? a.rows() : a.cols());
+    const double k = static_cast<double>(nd.op == ad::Op::matmul && nd.i0 ? a.rows() : a.cols());
     flops += 2.0 * static_cast<double>(nd.value.rows()) * static_cast<double>(nd.value.cols()) * k;
   }
   return flops;

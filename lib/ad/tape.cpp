@@ -21,21 +21,26 @@ void Tape::clear() {
   grad_of_.clear();  // keeps its capacity
 }
 
-Tape::Node& Tape::push(Op op, int a, int b) {
+Tape::Node& Tape::push(Op op, int a, int b, int c) {
   if (static_cast<std::size_t>(n_) == nodes_.size()) nodes_.emplace_back();
   Node& nd = nodes_[static_cast<std::size_t>(n_++)];
   nd.op = op;
   nd.fn = Fn::tanh;
   nd.in[0] = a;
   nd.in[1] = b;
-  nd.in[2] = nd.in[3] = nd.in[4] = -1;
+  nd.in[2] = c;
+  nd.in[3] = nd.in[4] = -1;
   nd.i0 = nd.i1 = 0;
   nd.s = 0.0;
-  nd.needs_grad = record_needs_grad_ && ((a >= 0 && node(a).needs_grad) || (b >= 0 && node(b).needs_grad));
+  nd.needs_grad = record_needs_grad_ && ((a >= 0 && node(a).needs_grad) || (b >= 0 && node(b).needs_grad) ||
+                                         (c >= 0 && node(c).needs_grad));
   return nd;
 }
 
 namespace {
+
+// Inputs of a node that gradients flow into: the first two, and an affine node's bias.
+int diff_inputs(Op op) { return op == Op::affine ? 3 : 2; }
 
 Tape& tape_of(Var a) {
   if (a.tape == nullptr || a.id < 0) throw Error("ad: operation on an empty Var");
@@ -75,6 +80,24 @@ Var matmul(Var a, Var b, bool trans_a, bool trans_b) {
   else if (trans_a && !trans_b) y.value.noalias() = A.transpose() * B;
   else if (!trans_a && trans_b) y.value.noalias() = A * B.transpose();
   else y.value.noalias() = A.transpose() * B.transpose();
+  return t.var(t.size() - 1);
+}
+
+Var affine(Var x, Var w, Var row) {
+  Tape& t = tape_of(x, w);
+  tape_of(x, row);
+  const Mat& X = t.node(x.id).value;
+  const Mat& W = t.node(w.id).value;
+  const Mat& R = t.node(row.id).value;
+  if (X.cols() != W.rows() || R.rows() != 1 || R.cols() != W.cols())
+    throw Error(fmt::format("ad: affine: shapes [{}, {}] x [{}, {}] + [{}, {}] do not match", X.rows(), X.cols(),
+                            W.rows(), W.cols(), R.rows(), R.cols()));
+  auto& y = t.push(Op::affine, x.id, w.id, row.id);
+  y.value.resize(X.rows(), W.cols());
+  // Start from the broadcast bias and let the GEMM accumulate (beta = 1): one pass fewer over
+  // the result than a product followed by a bias addition.
+  for (Index j = 0; j < W.cols(); ++j) y.value.col(j).setConstant(R(0, j));
+  y.value.noalias() += X * W;
   return t.var(t.size() - 1);
 }
 
@@ -428,6 +451,13 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
       }
       break;
     }
+    case Op::affine: {  // y = a b + row
+      if (wa) accumulate(a, matmul(g, other_factor(b, sweep), false, true).id);
+      if (wb) accumulate(b, matmul(other_factor(a, sweep), g, true, false).id);
+      const int row = node(id).in[2];
+      if (wants(row, sweep)) accumulate(row, sum_rows(g).id);
+      break;
+    }
     case Op::add:
       if (wa) accumulate(a, gid);
       if (wb) accumulate(b, gid);
@@ -566,8 +596,9 @@ Var Tape::gradient(Var y, Var x, bool create_graph) {
   mark_[static_cast<std::size_t>(x.id)] = 1;
   for (int id = x.id + 1; id <= y.id; ++id) {
     const Node& nd = node(id);
-    mark_[static_cast<std::size_t>(id)] =
-        (nd.in[0] >= 0 && mark_[static_cast<std::size_t>(nd.in[0])]) || (nd.in[1] >= 0 && mark_[static_cast<std::size_t>(nd.in[1])]);
+    char m = 0;
+    for (int k = 0; k < diff_inputs(nd.op); ++k) m = m || (nd.in[k] >= 0 && mark_[static_cast<std::size_t>(nd.in[k])]);
+    mark_[static_cast<std::size_t>(id)] = m;
   }
   if (!mark_[static_cast<std::size_t>(y.id)]) return constant(x.rows(), x.cols(), 0.0);
   record_needs_grad_ = create_graph;
@@ -614,7 +645,7 @@ Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
       throw Error(fmt::format("ad: discrete_gradient: H(u) and H(v) were recorded differently "
                               "(nodes {} and {})", p, q));
     if (np.op == Op::leaf) continue;
-    for (int k = 0; k < 2; ++k) {
+    for (int k = 0; k < diff_inputs(np.op); ++k) {
       const int ip = np.in[k], iq = nq.in[k];
       if (ip < 0 || ip == iq) continue;
       int& slot = pair_of_[static_cast<std::size_t>(ip)];

@@ -44,6 +44,7 @@ enum class Fn { tanh, sigmoid, softplus, sin, cos };
 enum class Op {
   leaf,
   matmul,        // op(a) op(b); i0, i1 = transpose flags
+  affine,        // a b + in[2] (a row broadcast over rows)
   add,
   sub,
   add_row,       // a [R, C] + b [1, C] broadcast over rows
@@ -130,7 +131,7 @@ class Tape {
 
  public:
   // Used by the operation functions (ops.hpp); not for general use.
-  Node& push(Op op, int a, int b);
+  Node& push(Op op, int a, int b, int c = -1);  // c: a third differentiated input (affine's bias)
   Node& node(int id) { return nodes_[id]; }
   const Node& node(int id) const { return nodes_[id]; }
   Var var(int id) { return {this, id}; }
@@ -155,6 +156,7 @@ class Tape {
 
 // ---- operations; every argument must live on the same tape ----
 Var matmul(Var a, Var b, bool trans_a = false, bool trans_b = false);  // op(a) op(b)
+Var affine(Var x, Var w, Var row);  // x [R, K] w [K, C] + row [1, C]: a linear layer, one pass
 Var add(Var a, Var b);
 Var sub(Var a, Var b);
 Var add_row(Var a, Var row);     // a [R, C] + row [1, C]

@@ -99,6 +99,9 @@ TEST_CASE("ad: matmul with every transpose against finite differences") {
   check_op("c x^T", [&](Var x) { return tanh(matmul(x.tape->leaf(c25), x, true, true)); }, 5, 2);
   check_op("x^T x", [&](Var x) { return matmul(x, x, true, false); }, 3, 4);
   check_op("x x^T", [&](Var x) { return matmul(x, x, false, true); }, 3, 4);
+  check_op("affine x c + row", [&](Var x) { return tanh(affine(x, x.tape->leaf(c43), sum_rows(matmul(x, x.tape->leaf(c43))))); }, 3, 4);
+  check_op("affine c x + row", [&](Var x) { return tanh(affine(x.tape->leaf(Mat(c25.transpose())), x, sum_rows(x))); }, 2, 4);
+  check_op("affine x x^T + row", [&](Var x) { return affine(x, matmul(x, x, true, false), sum_rows(sin(x))); }, 3, 4);
 }
 
 TEST_CASE("ad: elementwise and broadcast operations against finite differences") {
