@@ -28,7 +28,8 @@ namespace dgsim::ad {
 
 class Tape;
 
-// Handle to a value recorded on a tape. Valid until the tape's next clear().
+// Handle to a value recorded on a tape. Valid until the tape's next clear(); references from
+// value() stay valid while the tape grows.
 struct Var {
   Tape* tape = nullptr;
   int id = -1;
@@ -114,6 +115,9 @@ class Tape {
   // and ∇̄H(u, v) = ∇̄H(v, u). Linear operations use their adjoint, elementwise functions the
   // divided difference (Eq. 10), products the averaged product rule (Eq. 9). Recorded on the
   // tape, so a loss of it can be differentiated once more (e.g. with respect to the weights).
+  // u and v need not require gradients. H may use every operation except the gradient-only
+  // ones (tanh_grad, sigmoid_grad, divdiff, divdiff_vjp): a discrete gradient of a gradient is
+  // not defined here, and an Error says so.
   Var discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph = true);
 
   const Mat& value(Var v) const { return nodes_[v.id].value; }
@@ -130,7 +134,7 @@ class Tape {
   };
 
  public:
-  // Used by the operation functions (ops.hpp); not for general use.
+  // Used by the operation functions below (and to inspect a tape, e.g. to count FLOPs).
   Node& push(Op op, int a, int b, int c = -1);  // c: a third differentiated input (affine's bias)
   Node& node(int id) { return nodes_[id]; }
   const Node& node(int id) const { return nodes_[id]; }
