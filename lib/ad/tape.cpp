@@ -76,7 +76,14 @@ Var matmul(Var a, Var b, bool trans_a, bool trans_b) {
   y.i0 = trans_a;
   y.i1 = trans_b;
   y.value.resize(trans_a ? A.cols() : A.rows(), trans_b ? B.rows() : B.cols());
-  if (!trans_a && !trans_b) y.value.noalias() = A * B;
+  if (k_a <= 8) {
+    // Outer-product-like (e.g. the [B, 1] x [1, C] of a scalar output layer): a plain loop
+    // over the result beats a GEMM call, which would pack its operands for nothing.
+    if (!trans_a && !trans_b) y.value.noalias() = A.lazyProduct(B);
+    else if (trans_a && !trans_b) y.value.noalias() = A.transpose().lazyProduct(B);
+    else if (!trans_a && trans_b) y.value.noalias() = A.lazyProduct(B.transpose());
+    else y.value.noalias() = A.transpose().lazyProduct(B.transpose());
+  } else if (!trans_a && !trans_b) y.value.noalias() = A * B;
   else if (trans_a && !trans_b) y.value.noalias() = A.transpose() * B;
   else if (!trans_a && trans_b) y.value.noalias() = A * B.transpose();
   else y.value.noalias() = A.transpose() * B.transpose();
@@ -97,7 +104,8 @@ Var affine(Var x, Var w, Var row) {
   // Start from the broadcast bias and let the GEMM accumulate (beta = 1): one pass fewer over
   // the result than a product followed by a bias addition.
   for (Index j = 0; j < W.cols(); ++j) y.value.col(j).setConstant(R(0, j));
-  y.value.noalias() += X * W;
+  if (X.cols() <= 8) y.value.noalias() += X.lazyProduct(W);  // see matmul
+  else y.value.noalias() += X * W;
   return t.var(t.size() - 1);
 }
 
