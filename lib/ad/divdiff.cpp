@@ -76,10 +76,10 @@ inline double exp_neg(double y) {
   p = p * r + 0.5;
   p = p * r + 1.0;
   p = p * r + 1.0;
-  std::int64_t kbits, sbits;
+  std::uint64_t kbits, sbits;  // unsigned: well defined also for a NaN y (whose result is NaN)
   std::memcpy(&kbits, &kd, sizeof kd);
   std::memcpy(&sbits, &shifter, sizeof shifter);
-  const std::int64_t scale_bits = (kbits - sbits + 1023) << 52;  // 2^k
+  const std::uint64_t scale_bits = (kbits - sbits + 1023) << 52;  // 2^k
   double scale;
   std::memcpy(&scale, &scale_bits, sizeof scale);
   return p * scale;

@@ -1,8 +1,10 @@
 #pragma once
 // Number of threads a matrix product may use. With OpenBLAS (DGSIM_USE_BLAS) this sets
-// OpenBLAS's thread count; with Eigen's own GEMM it sets Eigen's (which only threads when built
-// with OpenMP). dgsim's default is one thread per GEMM: the batches are large enough that one
-// core is used well, and several trainings or generators can then share a machine.
+// OpenBLAS's thread count (OpenBLAS itself starts with one per core, or OPENBLAS_NUM_THREADS);
+// with Eigen's own GEMM it sets Eigen's (which only threads when built with OpenMP).
+// Recommended: one thread per GEMM, set once at start-up (the CLI's --threads). On the shared
+// 2-core development machine bench_ad measured two threads slower than one (KdV step 303 ms vs
+// 194 ms), and threaded OpenBLAS allocates on the heap in every call.
 
 namespace dgsim::ad {
 

@@ -21,21 +21,26 @@ void Tape::clear() {
   grad_of_.clear();  // keeps its capacity
 }
 
-Tape::Node& Tape::push(Op op, int a, int b) {
+Tape::Node& Tape::push(Op op, int a, int b, int c) {
   if (static_cast<std::size_t>(n_) == nodes_.size()) nodes_.emplace_back();
   Node& nd = nodes_[static_cast<std::size_t>(n_++)];
   nd.op = op;
   nd.fn = Fn::tanh;
   nd.in[0] = a;
   nd.in[1] = b;
-  nd.in[2] = nd.in[3] = nd.in[4] = -1;
+  nd.in[2] = c;
+  nd.in[3] = nd.in[4] = -1;
   nd.i0 = nd.i1 = 0;
   nd.s = 0.0;
-  nd.needs_grad = record_needs_grad_ && ((a >= 0 && node(a).needs_grad) || (b >= 0 && node(b).needs_grad));
+  nd.needs_grad = record_needs_grad_ && ((a >= 0 && node(a).needs_grad) || (b >= 0 && node(b).needs_grad) ||
+                                         (c >= 0 && node(c).needs_grad));
   return nd;
 }
 
 namespace {
+
+// Inputs of a node that gradients flow into: the first two, and an affine node's bias.
+int diff_inputs(Op op) { return op == Op::affine ? 3 : 2; }
 
 Tape& tape_of(Var a) {
   if (a.tape == nullptr || a.id < 0) throw Error("ad: operation on an empty Var");
@@ -61,47 +66,73 @@ void check_same_shape(const char* what, const Mat& a, const Mat& b) {
 
 Var matmul(Var a, Var b, bool trans_a, bool trans_b) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(Op::matmul, a.id, b.id);
-  y.i0 = trans_a;
-  y.i1 = trans_b;
   const Mat& A = t.node(a.id).value;
   const Mat& B = t.node(b.id).value;
   const Index k_a = trans_a ? A.rows() : A.cols();
   const Index k_b = trans_b ? B.cols() : B.rows();
   if (k_a != k_b)
     throw Error(fmt::format("ad: matmul: inner dimensions {} and {} differ", k_a, k_b));
+  auto& y = t.push(Op::matmul, a.id, b.id);  // after the checks: a failed op records nothing
+  y.i0 = trans_a;
+  y.i1 = trans_b;
   y.value.resize(trans_a ? A.cols() : A.rows(), trans_b ? B.rows() : B.cols());
-  if (!trans_a && !trans_b) y.value.noalias() = A * B;
+  if (k_a <= 8) {
+    // Outer-product-like (e.g. the [B, 1] x [1, C] of a scalar output layer): a plain loop
+    // over the result beats a GEMM call, which would pack its operands for nothing.
+    if (!trans_a && !trans_b) y.value.noalias() = A.lazyProduct(B);
+    else if (trans_a && !trans_b) y.value.noalias() = A.transpose().lazyProduct(B);
+    else if (!trans_a && trans_b) y.value.noalias() = A.lazyProduct(B.transpose());
+    else y.value.noalias() = A.transpose().lazyProduct(B.transpose());
+  } else if (!trans_a && !trans_b) y.value.noalias() = A * B;
   else if (trans_a && !trans_b) y.value.noalias() = A.transpose() * B;
   else if (!trans_a && trans_b) y.value.noalias() = A * B.transpose();
   else y.value.noalias() = A.transpose() * B.transpose();
   return t.var(t.size() - 1);
 }
 
+Var affine(Var x, Var w, Var row) {
+  Tape& t = tape_of(x, w);
+  tape_of(x, row);
+  const Mat& X = t.node(x.id).value;
+  const Mat& W = t.node(w.id).value;
+  const Mat& R = t.node(row.id).value;
+  if (X.cols() != W.rows() || R.rows() != 1 || R.cols() != W.cols())
+    throw Error(fmt::format("ad: affine: shapes [{}, {}] x [{}, {}] + [{}, {}] do not match", X.rows(), X.cols(),
+                            W.rows(), W.cols(), R.rows(), R.cols()));
+  auto& y = t.push(Op::affine, x.id, w.id, row.id);
+  y.value.resize(X.rows(), W.cols());
+  // Start from the broadcast bias and let the GEMM accumulate (beta = 1): one pass fewer over
+  // the result than a product followed by a bias addition.
+  for (Index j = 0; j < W.cols(); ++j) y.value.col(j).setConstant(R(0, j));
+  if (X.cols() <= 8) y.value.noalias() += X.lazyProduct(W);  // see matmul
+  else y.value.noalias() += X * W;
+  return t.var(t.size() - 1);
+}
+
 Var add(Var a, Var b) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(Op::add, a.id, b.id);
   check_same_shape("add", t.node(a.id).value, t.node(b.id).value);
+  auto& y = t.push(Op::add, a.id, b.id);
   y.value = t.node(a.id).value + t.node(b.id).value;
   return t.var(t.size() - 1);
 }
 
 Var sub(Var a, Var b) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(Op::sub, a.id, b.id);
   check_same_shape("sub", t.node(a.id).value, t.node(b.id).value);
+  auto& y = t.push(Op::sub, a.id, b.id);
   y.value = t.node(a.id).value - t.node(b.id).value;
   return t.var(t.size() - 1);
 }
 
 Var add_row(Var a, Var row) {
   Tape& t = tape_of(a, row);
-  auto& y = t.push(Op::add_row, a.id, row.id);
   const Mat& A = t.node(a.id).value;
   const Mat& R = t.node(row.id).value;
   if (R.rows() != 1 || R.cols() != A.cols())
     throw Error(fmt::format("ad: add_row: row [{}, {}] does not match [{}, {}]", R.rows(), R.cols(),
                             A.rows(), A.cols()));
+  auto& y = t.push(Op::add_row, a.id, row.id);
   y.value.resize(A.rows(), A.cols());
   for (Index j = 0; j < A.cols(); ++j) y.value.col(j) = A.col(j).array() + R(0, j);
   return t.var(t.size() - 1);
@@ -109,8 +140,8 @@ Var add_row(Var a, Var row) {
 
 Var mul(Var a, Var b) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(Op::mul, a.id, b.id);
   check_same_shape("mul", t.node(a.id).value, t.node(b.id).value);
+  auto& y = t.push(Op::mul, a.id, b.id);
   y.value = t.node(a.id).value.cwiseProduct(t.node(b.id).value);
   return t.var(t.size() - 1);
 }
@@ -159,9 +190,9 @@ Var mean_all(Var a) { return scale(sum_all(a), 1.0 / static_cast<double>(a.value
 
 Var bcast_rows(Var a, Index rows) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::bcast_rows, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (A.rows() != 1) throw Error("ad: bcast_rows needs a single row");
+  auto& y = t.push(Op::bcast_rows, a.id, -1);
   y.i0 = static_cast<int>(rows);
   y.value.resize(rows, A.cols());
   for (Index j = 0; j < A.cols(); ++j) y.value.col(j).setConstant(A(0, j));
@@ -170,9 +201,9 @@ Var bcast_rows(Var a, Index rows) {
 
 Var bcast_cols(Var a, Index cols) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::bcast_cols, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (A.cols() != 1) throw Error("ad: bcast_cols needs a single column");
+  auto& y = t.push(Op::bcast_cols, a.id, -1);
   y.i0 = static_cast<int>(cols);
   y.value.resize(A.rows(), cols);
   for (Index j = 0; j < cols; ++j) y.value.col(j) = A.col(0);
@@ -181,9 +212,9 @@ Var bcast_cols(Var a, Index cols) {
 
 Var bcast_all(Var a, Index rows, Index cols) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::bcast_all, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (A.size() != 1) throw Error("ad: bcast_all needs a [1, 1] value");
+  auto& y = t.push(Op::bcast_all, a.id, -1);
   y.i0 = static_cast<int>(rows);
   y.i1 = static_cast<int>(cols);
   y.value.setConstant(rows, cols, A(0, 0));
@@ -227,9 +258,9 @@ Var shift_rows(Var a, Index s) {
 
 Var neighbours(Var a, int k, Index stride) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::neighbours, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (k < 1 || k % 2 == 0) throw Error(fmt::format("ad: neighbours: window {} is not odd and positive", k));
+  auto& y = t.push(Op::neighbours, a.id, -1);
   y.i0 = k;
   y.i1 = static_cast<int>(stride);
   const Index c = A.cols();
@@ -241,9 +272,9 @@ Var neighbours(Var a, int k, Index stride) {
 
 Var neighbours_adjoint(Var a, int k, Index stride) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::neighbours_adjoint, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (k < 1 || A.cols() % k != 0) throw Error(fmt::format("ad: neighbours_adjoint: {} columns do not split in {}", A.cols(), k));
+  auto& y = t.push(Op::neighbours_adjoint, a.id, -1);
   y.i0 = k;
   y.i1 = static_cast<int>(stride);
   const Index c = A.cols() / k;
@@ -255,10 +286,10 @@ Var neighbours_adjoint(Var a, int k, Index stride) {
 
 Var reshape(Var a, Index rows, Index cols) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::reshape, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (rows * cols != A.size())
     throw Error(fmt::format("ad: cannot reshape [{}, {}] to [{}, {}]", A.rows(), A.cols(), rows, cols));
+  auto& y = t.push(Op::reshape, a.id, -1);
   y.i0 = static_cast<int>(rows);
   y.i1 = static_cast<int>(cols);
   y.value.resize(rows, cols);
@@ -316,6 +347,8 @@ struct DivdiffNodes {
 
 DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, Var g) {
   Tape& t = tape_of(a, b);
+  tape_of(a, fa);
+  tape_of(a, fb);
   const bool vjp = g.id >= 0;
   const int ia = a.id, ib = b.id, ifa = fa.id, ifb = fb.id;
   auto setup = [&](Op op, int x, int y, int fx, int fy) {
@@ -326,8 +359,6 @@ DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, Var g) {
     nd.in[4] = g.id;
     return t.size() - 1;
   };
-  const int first = setup(vjp ? Op::divdiff_vjp : Op::divdiff, ia, ib, ifa, ifb);
-  const int second = vjp ? setup(Op::divdiff_vjp, ib, ia, ifb, ifa) : -1;
   const Mat& A = t.node(ia).value;
   const Mat& B = t.node(ib).value;
   const Mat& FA = t.node(ifa).value;
@@ -336,6 +367,8 @@ DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, Var g) {
   check_same_shape("divdiff", A, FA);
   check_same_shape("divdiff", B, FB);
   if (vjp) check_same_shape("divdiff", A, t.node(g.id).value);
+  const int first = setup(vjp ? Op::divdiff_vjp : Op::divdiff, ia, ib, ifa, ifb);
+  const int second = vjp ? setup(Op::divdiff_vjp, ib, ia, ifb, ifa) : -1;
   Mat& y0 = t.node(first).value;
   y0.resize(A.rows(), A.cols());
   double* out0 = y0.data();
@@ -424,6 +457,13 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
         const Var A = other_factor(a, sweep);
         accumulate(b, (tb ? matmul(g, A, true, ta) : matmul(A, g, !ta, false)).id);
       }
+      break;
+    }
+    case Op::affine: {  // y = a b + row
+      if (wa) accumulate(a, matmul(g, other_factor(b, sweep), false, true).id);
+      if (wb) accumulate(b, matmul(other_factor(a, sweep), g, true, false).id);
+      const int row = node(id).in[2];
+      if (wants(row, sweep)) accumulate(row, sum_rows(g).id);
       break;
     }
     case Op::add:
@@ -564,8 +604,9 @@ Var Tape::gradient(Var y, Var x, bool create_graph) {
   mark_[static_cast<std::size_t>(x.id)] = 1;
   for (int id = x.id + 1; id <= y.id; ++id) {
     const Node& nd = node(id);
-    mark_[static_cast<std::size_t>(id)] =
-        (nd.in[0] >= 0 && mark_[static_cast<std::size_t>(nd.in[0])]) || (nd.in[1] >= 0 && mark_[static_cast<std::size_t>(nd.in[1])]);
+    char m = 0;
+    for (int k = 0; k < diff_inputs(nd.op); ++k) m = m || (nd.in[k] >= 0 && mark_[static_cast<std::size_t>(nd.in[k])]);
+    mark_[static_cast<std::size_t>(id)] = m;
   }
   if (!mark_[static_cast<std::size_t>(y.id)]) return constant(x.rows(), x.cols(), 0.0);
   record_needs_grad_ = create_graph;
@@ -612,7 +653,7 @@ Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
       throw Error(fmt::format("ad: discrete_gradient: H(u) and H(v) were recorded differently "
                               "(nodes {} and {})", p, q));
     if (np.op == Op::leaf) continue;
-    for (int k = 0; k < 2; ++k) {
+    for (int k = 0; k < diff_inputs(np.op); ++k) {
       const int ip = np.in[k], iq = nq.in[k];
       if (ip < 0 || ip == iq) continue;
       int& slot = pair_of_[static_cast<std::size_t>(ip)];

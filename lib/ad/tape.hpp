@@ -28,7 +28,8 @@ namespace dgsim::ad {
 
 class Tape;
 
-// Handle to a value recorded on a tape. Valid until the tape's next clear().
+// Handle to a value recorded on a tape. Valid until the tape's next clear(); references from
+// value() stay valid while the tape grows.
 struct Var {
   Tape* tape = nullptr;
   int id = -1;
@@ -44,6 +45,7 @@ enum class Fn { tanh, sigmoid, softplus, sin, cos };
 enum class Op {
   leaf,
   matmul,        // op(a) op(b); i0, i1 = transpose flags
+  affine,        // a b + in[2] (a row broadcast over rows)
   add,
   sub,
   add_row,       // a [R, C] + b [1, C] broadcast over rows
@@ -113,6 +115,9 @@ class Tape {
   // and ∇̄H(u, v) = ∇̄H(v, u). Linear operations use their adjoint, elementwise functions the
   // divided difference (Eq. 10), products the averaged product rule (Eq. 9). Recorded on the
   // tape, so a loss of it can be differentiated once more (e.g. with respect to the weights).
+  // u and v need not require gradients. H may use every operation except the gradient-only
+  // ones (tanh_grad, sigmoid_grad, divdiff, divdiff_vjp): a discrete gradient of a gradient is
+  // not defined here, and an Error says so.
   Var discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph = true);
 
   const Mat& value(Var v) const { return nodes_[v.id].value; }
@@ -129,8 +134,8 @@ class Tape {
   };
 
  public:
-  // Used by the operation functions (ops.hpp); not for general use.
-  Node& push(Op op, int a, int b);
+  // Used by the operation functions below (and to inspect a tape, e.g. to count FLOPs).
+  Node& push(Op op, int a, int b, int c = -1);  // c: a third differentiated input (affine's bias)
   Node& node(int id) { return nodes_[id]; }
   const Node& node(int id) const { return nodes_[id]; }
   Var var(int id) { return {this, id}; }
@@ -155,6 +160,7 @@ class Tape {
 
 // ---- operations; every argument must live on the same tape ----
 Var matmul(Var a, Var b, bool trans_a = false, bool trans_b = false);  // op(a) op(b)
+Var affine(Var x, Var w, Var row);  // x [R, K] w [K, C] + row [1, C]: a linear layer, one pass
 Var add(Var a, Var b);
 Var sub(Var a, Var b);
 Var add_row(Var a, Var row);     // a [R, C] + row [1, C]

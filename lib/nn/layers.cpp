@@ -18,8 +18,8 @@ Linear add_linear(Params& params, const std::string& name, int in, int out, bool
 }
 
 Var forward(const Linear& layer, const std::vector<Var>& p, Var x) {
-  const Var y = ad::matmul(x, p[static_cast<std::size_t>(layer.w)]);
-  return layer.b >= 0 ? ad::add_row(y, p[static_cast<std::size_t>(layer.b)]) : y;
+  const Var w = p[static_cast<std::size_t>(layer.w)];
+  return layer.b >= 0 ? ad::affine(x, w, p[static_cast<std::size_t>(layer.b)]) : ad::matmul(x, w);
 }
 
 Conv1d add_conv1d(Params& params, const std::string& name, int in, int out, int kernel, bool bias) {
@@ -36,8 +36,8 @@ Conv1d add_conv1d(Params& params, const std::string& name, int in, int out, int 
 Var forward(const Conv1d& layer, const std::vector<Var>& p, Var x, Eigen::Index batch) {
   // Site k's neighbour k + j is row + j * batch.
   const Var cols = layer.kernel == 1 ? x : ad::neighbours(x, layer.kernel, batch);
-  const Var y = ad::matmul(cols, p[static_cast<std::size_t>(layer.w)]);
-  return layer.b >= 0 ? ad::add_row(y, p[static_cast<std::size_t>(layer.b)]) : y;
+  const Var w = p[static_cast<std::size_t>(layer.w)];
+  return layer.b >= 0 ? ad::affine(cols, w, p[static_cast<std::size_t>(layer.b)]) : ad::matmul(cols, w);
 }
 
 Mlp add_mlp(Params& params, const std::string& name, const std::vector<int>& sizes, ad::Fn act, bool out_bias) {

@@ -133,7 +133,8 @@ Net mixed(int n, int m) {
     const Var bil = matmul(p, r, true, false);  // [m, m], bilinear in the state
     const Var e1 = sum_all(mul(bil, w[2]));
     const Var e2 = sum_all(matmul(sub(q, bcast_rows(mean_rows(q), b)), w[3]));
-    return add(e1, add(e2, sum_all(square(sum_cols(x)))));
+    const Var e3 = sum_all(affine(p, scale(bil, 0.1), sum_rows(r)));  // bilinear with a state-dependent bias
+    return add(add(e1, e3), add(e2, sum_all(square(sum_cols(x)))));
   };
   return net;
 }

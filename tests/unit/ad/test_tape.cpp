@@ -99,6 +99,9 @@ TEST_CASE("ad: matmul with every transpose against finite differences") {
   check_op("c x^T", [&](Var x) { return tanh(matmul(x.tape->leaf(c25), x, true, true)); }, 5, 2);
   check_op("x^T x", [&](Var x) { return matmul(x, x, true, false); }, 3, 4);
   check_op("x x^T", [&](Var x) { return matmul(x, x, false, true); }, 3, 4);
+  check_op("affine x c + row", [&](Var x) { return tanh(affine(x, x.tape->leaf(c43), sum_rows(matmul(x, x.tape->leaf(c43))))); }, 3, 4);
+  check_op("affine c x + row", [&](Var x) { return tanh(affine(x.tape->leaf(Mat(c25.transpose())), x, sum_rows(x))); }, 2, 4);
+  check_op("affine x x^T + row", [&](Var x) { return affine(x, matmul(x, x, true, false), sum_rows(sin(x))); }, 3, 4);
 }
 
 TEST_CASE("ad: elementwise and broadcast operations against finite differences") {
@@ -184,6 +187,22 @@ TEST_CASE("ad: gradient restricted to one input matches backward and differentia
     return (s.gradient(h(xs, s.leaf(ww)), xs).value().array() * c0.array()).sum();
   };
   check_close(gw, fd_grad(loss, w0, 1e-6), 1e-7, "restricted gradient, then weights");
+}
+
+TEST_CASE("ad: shape errors throw and record nothing") {
+  Tape t;
+  const Var a = t.leaf(Mat::Ones(2, 3)), b = t.leaf(Mat::Ones(3, 2));
+  const int n = t.size();
+  CHECK_THROWS_AS(add(a, b), dgsim::Error);
+  CHECK_THROWS_AS(mul(a, b), dgsim::Error);
+  CHECK_THROWS_AS(matmul(a, a), dgsim::Error);
+  CHECK_THROWS_AS(add_row(a, b), dgsim::Error);
+  CHECK_THROWS_AS(reshape(a, 4, 2), dgsim::Error);
+  CHECK_THROWS_AS(divdiff(Fn::tanh, a, b, a, b), dgsim::Error);
+  CHECK(t.size() == n);
+  Tape other;
+  CHECK_THROWS_AS(add(a, other.leaf(Mat::Ones(2, 3))), dgsim::Error);
+  CHECK(matmul(a, b).value().isApprox(Mat::Constant(2, 2, 3.0)));
 }
 
 TEST_SUITE_END();

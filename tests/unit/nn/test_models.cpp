@@ -98,6 +98,9 @@ TEST_CASE("nn: orthogonal initialisation is orthonormal and deterministic") {
   CHECK(!bit_equal(orthogonal(7, 3, r3), tall));
   const Model a(ode_config(ModelKind::hnn)), b(ode_config(ModelKind::hnn));
   CHECK(bit_equal(a.params().theta(), b.params().theta()));
+  Model c = a;  // copies have their own evaluation tape
+  const Mat u = random_mat(2, 4, 1);
+  CHECK(bit_equal(c.energy(u), Model(a).energy(u)));
 }
 
 TEST_CASE("nn: periodic Conv1d matches a direct loop") {
