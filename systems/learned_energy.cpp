@@ -75,10 +75,21 @@ LearnedDgProblem::LearnedDgProblem(nn::Model& model, int batch)
 }
 
 void LearnedDgProblem::discrete_gradient(const Vec& v, const Vec& u, Vec& out) {
-  tape_.clear();
-  model_.bind(tape_);
-  const ad::Var vv = tape_.leaf(to_rows(v, batch_, n_)), uu = tape_.leaf(to_rows(u, batch_, n_));
-  const ad::Var g = tape_.discrete_gradient(model_.energy(vv), model_.energy(uu), vv, uu, false);
+  // The prefix is reusable while the model is still bound to tape_ (the Jacobian or a plain
+  // evaluation rebinds it elsewhere) and u is the same.
+  const bool bound_here = !model_.bound().empty() && model_.bound().front().tape == &tape_;
+  if (u_mark_ >= 0 && bound_here && cached_u_.size() == u.size() && cached_u_ == u) {
+    tape_.truncate(u_mark_);
+  } else {
+    tape_.clear();
+    model_.bind(tape_);
+    u_var_ = tape_.leaf(to_rows(u, batch_, n_));
+    hu_var_ = model_.energy(u_var_);
+    cached_u_ = u;
+    u_mark_ = tape_.size();
+  }
+  const ad::Var vv = tape_.leaf(to_rows(v, batch_, n_));
+  const ad::Var g = tape_.discrete_gradient(model_.energy(vv), hu_var_, vv, u_var_, false);
   from_rows(g.value(), out);
   ++n_gradients_;
 }
@@ -86,12 +97,13 @@ void LearnedDgProblem::discrete_gradient(const Vec& v, const Vec& u, Vec& out) {
 void LearnedDgProblem::discrete_gradient_jacobian(const Vec& v, const Vec& u, SparseMat& jac) {
   vb_ = to_rows(v, batch_, n_).replicate(colours_, 1);  // row c * batch + b = series b
   ub_ = to_rows(u, batch_, n_).replicate(colours_, 1);
-  tape_.clear();
-  model_.bind(tape_);
-  const ad::Var vv = tape_.leaf(vb_), uu = tape_.leaf(ub_);
-  const ad::Var g = tape_.discrete_gradient(model_.energy(vv), model_.energy(uu), vv, uu, true);
+  ad::Tape& t = jac_tape_;
+  t.clear();
+  model_.bind(t);
+  const ad::Var vv = t.leaf(vb_), uu = t.leaf(ub_);
+  const ad::Var g = t.discrete_gradient(model_.energy(vv), model_.energy(uu), vv, uu, true);
   // Row (c, b) of d/dv Σ mask ⊙ ∇̄H is Σ_{i ≡ c} ∂∇̄H_i/∂v of series b.
-  const Mat& sums = tape_.gradient(ad::mul(g, tape_.leaf(mask_)), vv, false).value();  // [rows, n]
+  const Mat& sums = t.gradient(ad::mul(g, t.leaf(mask_)), vv, false).value();  // [rows, n]
 
   triplets_.clear();
   const bool dense = colours_ == n_;

@@ -78,7 +78,12 @@ class LearnedDgProblem final : public ode::DiscreteGradientProblem {
   nn::Model& model_;
   int batch_, n_, w_, colours_;
   SparseMat G_;
-  ad::Tape tape_;
+  // tape_ keeps the parameters and H(u) of the last u (cached_u_) as a prefix of u_mark_
+  // operations: the Newton iterations of one step share u and re-record only the v side.
+  ad::Tape tape_, jac_tape_;
+  Vec cached_u_;
+  int u_mark_ = -1;
+  ad::Var u_var_, hu_var_;
   Mat vb_, ub_, mask_;  // work: [batch (* colours), n]
   std::vector<Eigen::Triplet<double>> triplets_;
   long n_jacobians_ = 0, n_gradients_ = 0;

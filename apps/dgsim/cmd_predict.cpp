@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <fmt/format.h>
 #include <iostream>
 #include <limits>
@@ -48,6 +49,7 @@ struct Options {
   long n_steps = -1;
   double rtol = 1e-8, atol = 1e-10, newton_tol = 1e-10;
   int threads = 1, fresh = -1;
+  bool reuse_jacobian = true;
   std::uint64_t seed = 0;
 };
 
@@ -63,7 +65,7 @@ struct Rollouts {
 // Statistics of a rollout.
 struct SolverStats {
   long steps = 0, rejected = 0, rhs = 0, newton = 0, jacobians = 0;
-  double max_residual = 0.0, seconds = 0.0;
+  double max_residual = 0.0, seconds = 0.0, cpu_seconds = 0.0;  // wall-clock and process CPU time
 };
 
 double q2p2(const Vec& u) { return u.squaredNorm(); }
@@ -145,11 +147,14 @@ std::vector<double> roll_out(nn::Model& model, const std::string& integrator, co
           pred[static_cast<size_t>(((j0 + b) * r.n_time + k) * r.dim + c)] = ys(k, b * r.dim + c);
   };
   const auto start = std::chrono::steady_clock::now();
+  const std::clock_t cpu_start = std::clock();
   if (integrator == "dg") {
     // All series in one batched problem: one network evaluation per Newton iteration.
     systems::LearnedDgProblem problem(model, n);
     ode::DiscreteGradientOptions dgo;
     dgo.tol = opt.newton_tol;
+    dgo.guess = ode::DiscreteGradientOptions::Guess::previous_increment;
+    dgo.reuse_jacobian = opt.reuse_jacobian;
     ode::DiscreteGradientStepper stepper(problem, dgo);
     store(ode::integrate_dg_times(stepper, u0, r.t), 0, r.n);
     const ode::Stats& s = stepper.stats();
@@ -157,7 +162,7 @@ std::vector<double> roll_out(nn::Model& model, const std::string& integrator, co
     st.newton = s.n_newton;
     st.rhs = s.n_rhs;
     st.max_residual = s.max_residual;
-    st.jacobians = problem.n_jacobians();
+    st.jacobians = s.n_jacobians;
   } else {
     auto stepper = ode::make_stepper(integrator, {opt.rtol, opt.atol});
     if (stepper->requires_separable() && model.config().kind != nn::ModelKind::srnn)
@@ -179,6 +184,7 @@ std::vector<double> roll_out(nn::Model& model, const std::string& integrator, co
     }
   }
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  st.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   return pred;
 }
 
@@ -202,6 +208,21 @@ std::vector<double> one_steps(nn::Model& model, const std::string& integrator, c
   return out;
 }
 
+// f on the rows of u in chunks of at most 256 states, so that a tape never holds more than a
+// few megabytes per node (PDE states: 256 x N sites x hidden channels).
+template <class F>
+Mat by_chunks(const Mat& u, F f) {
+  constexpr Eigen::Index kChunk = 256;
+  Mat out;
+  for (Eigen::Index i = 0; i < u.rows(); i += kChunk) {
+    const Eigen::Index m = std::min(kChunk, u.rows() - i);
+    const Mat y = f(Mat(u.middleRows(i, m)));
+    if (i == 0) out.resize(u.rows(), y.cols());
+    out.middleRows(i, m) = y;
+  }
+  return out;
+}
+
 std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{:.6g}", x) : "null"; }
 
 }  // namespace
@@ -220,6 +241,7 @@ int run_predict(const std::vector<std::string>& args) {
       ("rtol", po::value(&opt.rtol), "relative tolerance of dopri5/dop853 (default 1e-8)")
       ("atol", po::value(&opt.atol), "absolute tolerance of dopri5/dop853 (default 1e-10)")
       ("newton-tol", po::value(&opt.newton_tol), "Newton tolerance of dg, relative to the state (default 1e-10)")
+      ("full-newton", "dg: evaluate the Jacobian at every Newton iteration (default: simplified Newton, reused while it converges fast)")
       ("fresh", po::value(&opt.fresh), "ODE systems: rollouts from N fresh initial states (default 15; 0: test series)")
       ("seed", po::value(&opt.seed), "seed of the fresh initial states (default 0)")
       ("energy-score", po::value(&opt.energy_score), "energy for the Energy metric: true (the system's H) or q2p2 (sum of squares, the authors' ODE score)")
@@ -232,6 +254,7 @@ int run_predict(const std::vector<std::string>& args) {
              "dgsim predict --model kdv-dgnet.h5 --data kdv.h5 --integrator dg -o pred.h5 --json"))
     return 0;
   apply_common_options(common);
+  opt.reuse_jacobian = vm.count("full-newton") == 0;
   if (opt.model_path.empty()) throw UsageError("predict", "no --model given");
   if (opt.data_path.empty()) throw UsageError("predict", "no --data given");
   if (opt.integrator.empty()) throw UsageError("predict", "no --integrator given");
@@ -252,12 +275,15 @@ int run_predict(const std::vector<std::string>& args) {
   nn::RestoredModel restored = nn::import_state(mf.state);
   nn::Model& model = restored.model;
   const io::TrajectorySet d = io::read_dataset(opt.data_path);
-  if (model.config().dim != d.dim)
-    throw ConfigError(fmt::format("model '{}' has state size {}, dataset '{}' has {}", opt.model_path,
-                                  model.config().dim, opt.data_path, d.dim));
   if (mf.info_text.count("system") && mf.info_text.at("system") != d.system)
     throw ConfigError(fmt::format("model '{}' was trained on system '{}', dataset '{}' holds '{}'", opt.model_path,
                                   mf.info_text.at("system"), opt.data_path, d.system));
+  if (model.config().dim != d.dim)
+    throw ConfigError(fmt::format("model '{}' has state size {}, dataset '{}' has {}", opt.model_path,
+                                  model.config().dim, opt.data_path, d.dim));
+  if (opt.integrator == "leapfrog" && model.config().kind != nn::ModelKind::srnn)
+    throw ConfigError(fmt::format("integrator 'leapfrog' needs a separable energy H = T(p) + V(q) (an srnn model), not {}",
+                                  nn::to_string(model.config().kind)));
   if (opt.integrator == "dg" && !model.has_energy())
     throw ConfigError("integrator 'dg' needs a model with an energy (hnn, srnn, dgnet), not node");
   auto sys = systems::make_system(d.system, d.params);
@@ -290,7 +316,7 @@ int run_predict(const std::vector<std::string>& args) {
       us.row(i) = Eigen::Map<const Vec>(d.u.data() + deriv_states[static_cast<size_t>(i)] * d.dim, d.dim).transpose();
       target.row(i) = Eigen::Map<const Vec>(d.dudt.data() + deriv_states[static_cast<size_t>(i)] * d.dim, d.dim).transpose();
     }
-    const Mat f = systems::LearnedEnergy(model).time_derivative(us);
+    const Mat f = by_chunks(us, [&](const Mat& x) { return model.time_derivative(x); });
     deriv = (f - target).squaredNorm() / static_cast<double>(f.size());
   }
 
@@ -321,7 +347,7 @@ int run_predict(const std::vector<std::string>& args) {
       mass_scale.push_back(Eigen::Map<const Vec>(pred.data() + j * nt * dim, dim).cwiseAbs().sum());
   const Mat pred_rows = Eigen::Map<const RowMat>(pred.data(), n * nt, dim);
   if (model.has_energy()) {
-    const Mat h = model.energy(pred_rows);
+    const Mat h = by_chunks(pred_rows, [&](const Mat& x) { return model.energy(x); });
     learned.assign(h.data(), h.data() + h.size());
     for (long j = 0; j < n; ++j) learned_scale.push_back(std::max(1.0, std::abs(learned[static_cast<size_t>(j * nt)])));
   }
@@ -368,7 +394,7 @@ int run_predict(const std::vector<std::string>& args) {
   p.t = r.t;
   p.u = pred;
   {
-    const Mat f = model.time_derivative(pred_rows);
+    const Mat f = by_chunks(pred_rows, [&](const Mat& x) { return model.time_derivative(x); });
     const RowMat fr = f;
     p.dudt.assign(fr.data(), fr.data() + fr.size());
   }
@@ -441,6 +467,7 @@ int run_predict(const std::vector<std::string>& args) {
     s.write_attr("jacobians", static_cast<std::int64_t>(st.jacobians));
     s.write_attr("max_residual", st.max_residual);
     s.write_attr("seconds", st.seconds);
+    s.write_attr("cpu_seconds", st.cpu_seconds);
     s.write_attr("batch", static_cast<std::int64_t>(opt.integrator == "dg" ? n : 1));
   }
   out.commit();
@@ -456,15 +483,15 @@ int run_predict(const std::vector<std::string>& args) {
                                  json_quote(score_true ? "true" : "q2p2"));
     for (size_t i = 0; i < metric_list.size(); ++i)
       js += fmt::format("{}\"{}\": {}", i ? ", " : "", metric_list[i].name, json_number(metric_list[i].value));
-    js += fmt::format("}}, \"solver\": {{\"seconds\": {:.6g}, \"steps\": {}, \"rejected\": {}, \"rhs_evaluations\": {}, "
+    js += fmt::format("}}, \"solver\": {{\"seconds\": {:.6g}, \"cpu_seconds\": {:.6g}, \"steps\": {}, \"rejected\": {}, \"rhs_evaluations\": {}, "
                       "\"newton_iterations\": {}, \"newton_per_step\": {}, \"jacobians\": {}, \"max_residual\": {}}}}}\n",
-                      st.seconds, st.steps, st.rejected, st.rhs, st.newton, json_number(newton_per_step), st.jacobians,
+                      st.seconds, st.cpu_seconds, st.steps, st.rejected, st.rhs, st.newton, json_number(newton_per_step), st.jacobians,
                       json_number(st.max_residual));
     std::cout << js;
   } else {
-    std::cout << fmt::format("{} ({}) on {} with {}: {} {} rollout(s) x {} steps in {:.3f} s\n",
+    std::cout << fmt::format("{} ({}) on {} with {}: {} {} rollout(s) x {} steps in {:.3f} s ({:.3f} s CPU)\n",
                              opt.model_path, nn::to_string(model.config().kind), d.system, opt.integrator, n, r.mode,
-                             nt - 1, st.seconds);
+                             nt - 1, st.seconds, st.cpu_seconds);
     for (const Metric& x : metric_list)
       if (std::isfinite(x.value)) std::cout << fmt::format("  {:<28} {:.6g}\n", x.name, x.value);
     std::cout << fmt::format("  solver: {} steps, {} rejected, {} rhs evaluations", st.steps, st.rejected, st.rhs);

@@ -18,6 +18,11 @@ const Mat& Var::value() const { return tape->value(*this); }
 
 void Tape::clear() { n_ = 0; }
 
+void Tape::truncate(int n) {
+  if (n < 0 || n > n_) throw Error(fmt::format("ad: truncate({}) on a tape of {} operations", n, n_));
+  n_ = n;
+}
+
 Tape::Node& Tape::push(Op op, int a, int b) {
   if (static_cast<std::size_t>(n_) == nodes_.size()) nodes_.emplace_back();
   Node& nd = nodes_[static_cast<std::size_t>(n_++)];

@@ -11,6 +11,7 @@
 // first argument and G. systems/discrete_gradients.hpp adapts a registered System (Gonzalez,
 // Itoh–Abe, AVF, Furihata's DVDM); learned models adapt their automatic discrete gradient.
 
+#include <Eigen/SparseLU>
 #include <vector>
 
 #include "lib/ode/newton.hpp"
@@ -41,12 +42,23 @@ struct DiscreteGradientOptions {
   // Initial guess for u': explicit Euler u + Δt G ∇H(u), or the previous step's increment
   // u + (Δt / Δt_prev)(u - u_prev) (explicit Euler on the first step after a reset).
   enum class Guess { explicit_euler, previous_increment } guess = Guess::explicit_euler;
+  // Simplified Newton: keep the factorised iteration matrix I - Δt G J (J = ∂∇̄H/∂u' at an
+  // earlier iterate, possibly of an earlier step) for as long as the iteration contracts the
+  // residual by at least `reuse_rate` per iteration; then re-evaluate J at the current iterate.
+  // A step that fails with a kept J is retried once with a fresh one; a new Δt only refactorises.
+  // Worth it when J costs many evaluations of ∇̄H (learned energies). Converged when
+  //   ||F(u')||∞ <= tol (1 + ||u'||∞)   and   min(1, θ/(1 - θ)) ||δ||∞ <= tol (1 + ||u'||∞),
+  // θ = ||F(u'_k)|| / ||F(u'_{k-1})|| the measured contraction (θ/(1 - θ) ||δ|| estimates the
+  // error left after the update δ of a linearly converging iteration).
+  bool reuse_jacobian = false;
+  double reuse_rate = 0.05;
 };
 
 // One DG step by Newton's method with the exact Jacobian I - Δt G ∂∇̄H/∂u' and a sparse LU
 // whose symbolic analysis is reused between steps (the pattern is fixed for a given problem).
-// Statistics: n_steps, n_newton (iterations = LU factorisations), n_rhs (evaluations of ∇̄H),
-// max_residual (worst final ||residual||∞ over the steps).
+// Statistics: n_steps, n_newton (iterations), n_rhs (evaluations of ∇̄H), n_jacobians,
+// max_residual (worst final ||residual||∞ over the steps). Without reuse_jacobian every
+// iteration evaluates and factorises the Jacobian.
 class DiscreteGradientStepper {
  public:
   explicit DiscreteGradientStepper(DiscreteGradientProblem& problem, DiscreteGradientOptions opt = {});
@@ -73,6 +85,17 @@ class DiscreteGradientStepper {
   Vec u_old_, grad_, v_, prev_increment_;
   double prev_dt_ = 0.0;
   bool has_prev_ = false;
+
+  // Simplified Newton (reuse_jacobian): J and the LU of I - Δt G J for lu_dt_.
+  NewtonResult solve_simplified(double dt);
+  void finish_step(const NewtonResult& res, double t, Vec& u, double dt, long step_no);
+  void refresh_jacobian(const Vec& v, double dt);
+  void factorise(double dt);
+  Eigen::SparseLU<SparseMat, Eigen::COLAMDOrdering<int>> lu_;
+  SparseMat iter_matrix_;
+  Vec r_, dx_;
+  bool have_jacobian_ = false;
+  double lu_dt_ = 0.0;
 };
 
 // Integrates with `substeps` equal DG steps per output interval and returns the state at every
