@@ -100,6 +100,57 @@ TEST_CASE("dg stepper: both initial guesses conserve H of a nonlinear problem") 
   }
 }
 
+TEST_CASE("dg stepper: simplified Newton keeps the Jacobian and the laws") {
+  // Same solutions as full Newton, with far fewer Jacobians; a new step size refactorises only.
+  Quartic full_p, simp_p;
+  DiscreteGradientOptions full_opt, simp_opt;
+  full_opt.tol = simp_opt.tol = 1e-12;
+  full_opt.guess = simp_opt.guess = DiscreteGradientOptions::Guess::previous_increment;
+  simp_opt.reuse_jacobian = true;
+  DiscreteGradientStepper full(full_p, full_opt), simp(simp_p, simp_opt);
+  Vec a(2), b(2);
+  a << 1.0, 0.2;
+  b = a;
+  const double h0 = Quartic::energy(a);
+  double drift = 0.0;
+  for (int n = 0; n < 2000; ++n) {
+    const double dt = n < 1000 ? 0.05 : 0.04;
+    full.step(0.0, a, dt);
+    simp.step(0.0, b, dt);
+    drift = std::max(drift, std::abs(Quartic::energy(b) - h0));
+  }
+  // Linear convergence stops just below the tolerance (full Newton overshoots quadratically), so
+  // H drifts by at most about |∇̄H| tol per step: H(u') - H(u) = ∇̄H · residual for skew G.
+  CHECK(drift < 2000 * 1e-12);
+  CHECK((a - b).lpNorm<Eigen::Infinity>() < 1e-7);
+  CHECK(simp.stats().n_steps == 2000);
+  CHECK(simp.stats().max_residual <= 2e-12);
+  CHECK(simp.stats().n_jacobians < full.stats().n_jacobians / 2);
+  CHECK(full.stats().n_jacobians == full.stats().n_newton);
+  MESSAGE("Jacobians: full ", full.stats().n_jacobians, ", simplified ", simp.stats().n_jacobians,
+          "; iterations: full ", full.stats().n_newton, ", simplified ", simp.stats().n_newton);
+}
+
+TEST_CASE("dg stepper: simplified Newton on a linear problem is exact after one Jacobian") {
+  Quadratic p;
+  DiscreteGradientOptions opt;
+  opt.reuse_jacobian = true;
+  DiscreteGradientStepper stepper(p, opt);
+  Vec u(3);
+  u << 0.3, -1.0, 0.7;
+  const double dt = 0.1;
+  const Mat I = Mat::Identity(3, 3);
+  const Mat cayley = (I - 0.5 * dt * p.Gd_ * p.A_).lu().solve(I + 0.5 * dt * p.Gd_ * p.A_);
+  Vec ref = u;
+  for (int n = 0; n < 50; ++n) {
+    stepper.step(n * dt, u, dt);
+    ref = cayley * ref;
+  }
+  CHECK((u - ref).lpNorm<Eigen::Infinity>() < 1e-13);
+  CHECK(stepper.stats().n_jacobians == 1);
+  CHECK(stepper.stats().n_newton == 50);
+}
+
 TEST_CASE("dg stepper: Newton failure and non-finite states throw NumericalError with the step") {
   Quartic p;
   DiscreteGradientOptions opt;

@@ -116,24 +116,31 @@ TEST_CASE("learned energy: coloured Jacobian equals the dense AD Jacobian") {
 }
 
 TEST_CASE("learned energy: DG rollout conserves a learned energy and the mass") {
-  nn::Model m(pde_model(nn::Structure::D));
-  const int batch = 4, n = 20;
-  LearnedDgProblem p(m, batch);
-  const double tol = 1e-12;
-  ode::DiscreteGradientStepper stepper(p, {tol, 20});
-  Vec u = random_states(batch, n, 1.0, 4);
-  const Vec h0 = energies(m, u, batch);
-  Eigen::VectorXd mass0(batch);
-  for (int b = 0; b < batch; ++b) mass0[b] = u.segment(b * n, n).sum();
-  const long steps = 100;
-  for (long k = 0; k < steps; ++k) stepper.step(0.001 * static_cast<double>(k), u, 0.001);
-  const Vec h1 = energies(m, u, batch);
-  for (int b = 0; b < batch; ++b) {
-    CHECK(std::abs(h1[b] - h0[b]) <= 10.0 * tol * static_cast<double>(steps) * (1.0 + std::abs(h0[b])));
-    CHECK(std::abs(u.segment(b * n, n).sum() - mass0[b]) <= 1e-12 * u.segment(b * n, n).cwiseAbs().sum());
+  for (bool reuse : {false, true}) {
+    CAPTURE(reuse);
+    nn::Model m(pde_model(nn::Structure::D));
+    const int batch = 4, n = 20;
+    LearnedDgProblem p(m, batch);
+    const double tol = 1e-12;
+    ode::DiscreteGradientOptions opt{tol, 20};
+    opt.reuse_jacobian = reuse;
+    opt.guess = ode::DiscreteGradientOptions::Guess::previous_increment;
+    ode::DiscreteGradientStepper stepper(p, opt);
+    Vec u = random_states(batch, n, 1.0, 4);
+    const Vec h0 = energies(m, u, batch);
+    Eigen::VectorXd mass0(batch);
+    for (int b = 0; b < batch; ++b) mass0[b] = u.segment(b * n, n).sum();
+    const long steps = 100;
+    for (long k = 0; k < steps; ++k) stepper.step(0.001 * static_cast<double>(k), u, 0.001);
+    const Vec h1 = energies(m, u, batch);
+    for (int b = 0; b < batch; ++b) {
+      CHECK(std::abs(h1[b] - h0[b]) <= 10.0 * tol * static_cast<double>(steps) * (1.0 + std::abs(h0[b])));
+      CHECK(std::abs(u.segment(b * n, n).sum() - mass0[b]) <= 1e-12 * u.segment(b * n, n).cwiseAbs().sum());
+    }
+    CHECK(stepper.stats().n_steps == steps);
+    CHECK(static_cast<double>(stepper.stats().n_newton) / static_cast<double>(steps) <= 4.0);
+    if (reuse) CHECK(stepper.stats().n_jacobians <= 5);
   }
-  CHECK(stepper.stats().n_steps == steps);
-  CHECK(static_cast<double>(stepper.stats().n_newton) / static_cast<double>(steps) <= 4.0);
 }
 
 TEST_CASE("learned energy: DG rollout of an ODE energy is conserved") {
@@ -160,7 +167,9 @@ TEST_CASE("learned energy: DG rollout never increases a dissipative learned ener
   for (const Case& c : {Case{&f, 0.2}, Case{&d2, 1e-4}}) {
     const int batch = 3, n = c.model->config().dim;
     LearnedDgProblem p(*c.model, batch);
-    ode::DiscreteGradientStepper stepper(p, {1e-12, 20});
+    ode::DiscreteGradientOptions opt{1e-12, 20};
+    opt.reuse_jacobian = true;
+    ode::DiscreteGradientStepper stepper(p, opt);
     Vec u = random_states(batch, n, 1.0, 6);
     Vec h = energies(*c.model, u, batch);
     const Vec h0 = h;
