@@ -16,6 +16,9 @@
 #include <limits>
 #include <memory>
 #include <thread>
+#include <atomic>
+#include <exception>
+#include <mutex>
 
 #include "apps/dgsim/cli_common.hpp"
 #include "apps/dgsim/commands.hpp"
@@ -133,8 +136,8 @@ Rollouts fresh_rollouts(const systems::System& sys, int n, std::uint64_t seed, l
 }
 
 // Rolls out all series; returns predicted states [n, n_time, dim].
-std::vector<double> roll_out(nn::Model& model, const std::string& integrator, const Rollouts& r, const Options& opt,
-                             SolverStats& st) {
+std::vector<double> roll_out(nn::Model& model, const nn::ModelState& state, const std::string& integrator,
+                             const Rollouts& r, const Options& opt, SolverStats& st) {
   const int n = static_cast<int>(r.n);
   std::vector<double> pred(static_cast<size_t>(r.n * r.n_time * r.dim));
   Vec u0(r.n * r.dim);
@@ -168,19 +171,48 @@ std::vector<double> roll_out(nn::Model& model, const std::string& integrator, co
     if (stepper->requires_separable() && model.config().kind != nn::ModelKind::srnn)
       throw ConfigError(fmt::format("integrator '{}' needs a separable energy H = T(p) + V(q) (an srnn model), not {}",
                                     integrator, nn::to_string(model.config().kind)));
-    systems::LearnedEnergy le(model);
     // Fixed-step methods advance the whole batch at once; adaptive ones control the error of
-    // each series on its own, and leapfrog needs the (q, p) halves of a single state.
+    // each series on its own (leapfrog also needs the (q, p) halves of a single state), spread
+    // over --threads workers with their own copy of the model. Series are independent, so the
+    // results do not depend on the number of threads.
     const bool batched = !stepper->adaptive() && !stepper->requires_separable();
-    const long nb = batched ? r.n : 1;
-    const ode::Rhs f = le.rhs(static_cast<int>(nb));
-    for (long j0 = 0; j0 < r.n; j0 += nb) {
-      const Vec y0 = u0.segment(j0 * r.dim, nb * r.dim);
-      store(ode::integrate_times(*stepper, f, y0, r.t), j0, nb);
-      const ode::Stats& s = stepper->stats();
-      st.steps += s.n_steps;
-      st.rejected += s.n_rejected;
-      st.rhs += s.n_rhs;
+    if (batched) {
+      systems::LearnedEnergy le(model);
+      const ode::Rhs f = le.rhs(n);
+      store(ode::integrate_times(*stepper, f, u0, r.t), 0, r.n);
+      st.steps = stepper->stats().n_steps;
+      st.rhs = stepper->stats().n_rhs;
+    } else {
+      std::atomic<long> next{0};
+      std::mutex mutex;
+      std::exception_ptr error;
+      const auto worker = [&](nn::Model* own) {
+        try {
+          nn::RestoredModel copy = nn::import_state(state);
+          nn::Model& m = own != nullptr ? *own : copy.model;
+          systems::LearnedEnergy le(m);
+          const ode::Rhs f = le.rhs(1);
+          auto s = ode::make_stepper(integrator, {opt.rtol, opt.atol});
+          for (long j = next++; j < r.n; j = next++) {
+            const Vec y0 = u0.segment(j * r.dim, r.dim);
+            store(ode::integrate_times(*s, f, y0, r.t), j, 1);
+            const std::lock_guard<std::mutex> lock(mutex);
+            st.steps += s->stats().n_steps;
+            st.rejected += s->stats().n_rejected;
+            st.rhs += s->stats().n_rhs;
+          }
+        } catch (...) {
+          const std::lock_guard<std::mutex> lock(mutex);
+          if (!error) error = std::current_exception();
+          next = r.n;
+        }
+      };
+      const long n_threads = std::max(1L, std::min<long>(opt.threads, r.n));
+      std::vector<std::thread> pool;
+      for (long i = 1; i < n_threads; ++i) pool.emplace_back(worker, nullptr);
+      worker(&model);
+      for (auto& t : pool) t.join();
+      if (error) std::rethrow_exception(error);
     }
   }
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -189,7 +221,7 @@ std::vector<double> roll_out(nn::Model& model, const std::string& integrator, co
 }
 
 // One step of the integrator from each state of `from` [n, dim] over dt [n]; returns [n, dim].
-std::vector<double> one_steps(nn::Model& model, const std::string& integrator, const std::vector<double>& from,
+std::vector<double> one_steps(nn::Model& model, const nn::ModelState& state, const std::string& integrator, const std::vector<double>& from,
                               const std::vector<double>& dt, long dim, const Options& opt) {
   std::vector<double> out(from.size());
   const long n = static_cast<long>(dt.size());
@@ -202,7 +234,7 @@ std::vector<double> one_steps(nn::Model& model, const std::string& integrator, c
     r.truth.assign(from.begin() + p * dim, from.begin() + (p + 1) * dim);
     r.truth.insert(r.truth.end(), r.truth.begin(), r.truth.end());
     SolverStats st;
-    const std::vector<double> y = roll_out(model, integrator, r, opt, st);
+    const std::vector<double> y = roll_out(model, state, integrator, r, opt, st);
     std::copy(y.begin() + dim, y.end(), out.begin() + p * dim);
   }
   return out;
@@ -245,7 +277,7 @@ int run_predict(const std::vector<std::string>& args) {
       ("fresh", po::value(&opt.fresh), "ODE systems: rollouts from N fresh initial states (default 15; 0: test series)")
       ("seed", po::value(&opt.seed), "seed of the fresh initial states (default 0)")
       ("energy-score", po::value(&opt.energy_score), "energy for the Energy metric: true (the system's H) or q2p2 (sum of squares, the authors' ODE score)")
-      ("threads", po::value(&opt.threads), "worker threads (results do not depend on it; currently 1 is used)");
+      ("threads", po::value(&opt.threads), "worker threads for per-series rollouts (adaptive, leapfrog); dg and fixed-step methods run all series as one batch (default 1)");
   add_common_options(desc, common);
   po::positional_options_description pos;
   po::variables_map vm;
@@ -325,7 +357,7 @@ int run_predict(const std::vector<std::string>& args) {
                                    : test_rollouts(d, series, opt.n_steps, pairs);
   DGSIM_LOG_INFO("predict: {} {} rollout(s) of {} steps with {}", r.n, r.mode, r.n_time - 1, opt.integrator);
   SolverStats st;
-  const std::vector<double> pred = roll_out(model, opt.integrator, r, opt, st);
+  const std::vector<double> pred = roll_out(model, mf.state, opt.integrator, r, opt, st);
 
   // ---- energies and metrics ----
   const long nt = r.n_time, n = r.n, dim = r.dim;
@@ -372,7 +404,7 @@ int run_predict(const std::vector<std::string>& args) {
       to.insert(to.end(), s + d.dim, s + 2 * d.dim);
       dts.push_back(d.t[static_cast<size_t>(k + 1)] - d.t[static_cast<size_t>(k)]);
     }
-    diff = metrics::one_step_error(one_steps(model, opt.integrator, from, dts, d.dim, opt), to, dts, d.dim);
+    diff = metrics::one_step_error(one_steps(model, mf.state, opt.integrator, from, dts, d.dim, opt), to, dts, d.dim);
   }
 
   // ---- output file: the dataset schema plus prediction/ ----
