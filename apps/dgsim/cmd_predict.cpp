@@ -328,6 +328,8 @@ int run_predict(const std::vector<std::string>& args) {
     const auto s = d.split[static_cast<size_t>(j)];
     if (opt.split == "all" || (opt.split == "test") == (s == 1) || pairs) series.push_back(j);
   }
+  if (pairs && opt.split != "test")
+    throw UsageError("predict", fmt::format("dataset '{}' is measured data split by pair: only --split test applies", opt.data_path));
   if (pairs) series.resize(1);  // a measured series: its test block is selected by pair
   if (series.empty()) throw ConfigError(fmt::format("dataset '{}' has no {} series", opt.data_path, opt.split));
   if (opt.fresh < 0) opt.fresh = simulated_ode ? kFreshDefault : 0;
