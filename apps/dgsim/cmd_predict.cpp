@@ -156,7 +156,7 @@ std::vector<double> roll_out(nn::Model& model, const nn::ModelState& state, cons
     systems::LearnedDgProblem problem(model, n);
     ode::DiscreteGradientOptions dgo;
     dgo.tol = opt.newton_tol;
-    dgo.guess = ode::DiscreteGradientOptions::Guess::previous_increment;
+    dgo.guess = ode::DiscreteGradientOptions::Guess::extrapolation;
     dgo.reuse_jacobian = opt.reuse_jacobian;
     ode::DiscreteGradientStepper stepper(problem, dgo);
     store(ode::integrate_dg_times(stepper, u0, r.t), 0, r.n);

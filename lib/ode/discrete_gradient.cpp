@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <fmt/format.h>
 
 #include "lib/core/error.hpp"
@@ -16,12 +17,12 @@ DiscreteGradientStepper::DiscreteGradientStepper(DiscreteGradientProblem& proble
   u_old_.resize(n);
   grad_.resize(n);
   v_.resize(n);
-  prev_increment_.resize(n);
+  for (Vec& d : increments_) d.resize(n);
 }
 
 void DiscreteGradientStepper::reset() {
   stats_ = Stats{};
-  has_prev_ = false;
+  n_same_dt_ = 0;
   prev_dt_ = 0.0;
   have_jacobian_ = false;
 }
@@ -95,8 +96,16 @@ void DiscreteGradientStepper::step(double t, Vec& u, double dt) {
   u_old_ = u;
   const SparseMat& G = problem_.G();
 
-  if (opt_.guess == DiscreteGradientOptions::Guess::previous_increment && has_prev_) {
-    v_ = u_old_ + (dt / prev_dt_) * prev_increment_;
+  using Guess = DiscreteGradientOptions::Guess;
+  const Vec* d = increments_;
+  // Output grids t_k = k Δt give step sizes equal up to rounding; that counts as equal.
+  const bool same_dt = std::abs(dt - prev_dt_) <= 1e-10 * std::abs(dt);
+  if (opt_.guess == Guess::extrapolation && same_dt && n_same_dt_ == 3) {
+    v_ = u_old_ + 3.0 * d[0] - 3.0 * d[1] + d[2];
+  } else if (opt_.guess == Guess::extrapolation && same_dt && n_same_dt_ == 2) {
+    v_ = u_old_ + 2.0 * d[0] - d[1];
+  } else if (opt_.guess != Guess::explicit_euler && n_same_dt_ > 0) {
+    v_ = u_old_ + (dt / prev_dt_) * d[0];
   } else {
     problem_.discrete_gradient(u_old_, u_old_, grad_);  // ∇̄H(u, u) = ∇H(u)
     ++stats_.n_rhs;
@@ -141,9 +150,11 @@ void DiscreteGradientStepper::finish_step(const NewtonResult& res, double t, Vec
                                      to_string(res.status), res.iterations, res.residual, res.step, opt_.tol),
                          t, dt, step_no);
   stats_.max_residual = std::max(stats_.max_residual, res.residual);
-  prev_increment_ = v_ - u_old_;
+  std::swap(increments_[2], increments_[1]);
+  std::swap(increments_[1], increments_[0]);
+  increments_[0] = v_ - u_old_;
+  n_same_dt_ = std::abs(dt - prev_dt_) <= 1e-10 * std::abs(dt) ? std::min(n_same_dt_ + 1, 3) : 1;
   prev_dt_ = dt;
-  has_prev_ = true;
   u = v_;
   ++stats_.n_steps;
 }

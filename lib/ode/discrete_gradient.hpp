@@ -41,7 +41,10 @@ struct DiscreteGradientOptions {
   int max_iter = 20;
   // Initial guess for u': explicit Euler u + Δt G ∇H(u), or the previous step's increment
   // u + (Δt / Δt_prev)(u - u_prev) (explicit Euler on the first step after a reset).
-  enum class Guess { explicit_euler, previous_increment } guess = Guess::explicit_euler;
+  // extrapolation: the polynomial through the last (up to four) states taken with the same Δt:
+  // u + 3Δ₁ - 3Δ₂ + Δ₃ (cubic, error O(Δt⁴)) from the last increments Δ₁, Δ₂, Δ₃, or
+  // u + 2Δ₁ - Δ₂ (quadratic) after two such steps; otherwise as previous_increment.
+  enum class Guess { explicit_euler, previous_increment, extrapolation } guess = Guess::explicit_euler;
   // Simplified Newton: keep the factorised iteration matrix I - Δt G J (J = ∂∇̄H/∂u' at an
   // earlier iterate, possibly of an earlier step) for as long as the iteration contracts the
   // residual by at least `reuse_rate` per iteration; then re-evaluate J at the current iterate.
@@ -82,9 +85,10 @@ class DiscreteGradientStepper {
   SparseNewton newton_;
   Stats stats_;
   SparseMat identity_, gjac_;
-  Vec u_old_, grad_, v_, prev_increment_;
+  Vec u_old_, grad_, v_;
+  Vec increments_[3];        // the last three increments u_{n+1} - u_n, newest first
+  int n_same_dt_ = 0;        // how many of them were taken with prev_dt_ (at most 3)
   double prev_dt_ = 0.0;
-  bool has_prev_ = false;
 
   // Simplified Newton (reuse_jacobian): J and the LU of I - Δt G J for lu_dt_.
   NewtonResult solve_simplified(double dt);
