@@ -24,6 +24,7 @@
 #include "apps/dgsim/commands.hpp"
 #include "lib/core/atomic_file.hpp"
 #include "lib/core/error.hpp"
+#include "lib/core/interrupt.hpp"
 #include "lib/core/log.hpp"
 #include "lib/core/rng.hpp"
 #include "lib/core/version.hpp"
@@ -149,6 +150,7 @@ std::vector<double> roll_out(nn::Model& model, const nn::ModelState& state, cons
         for (long c = 0; c < r.dim; ++c)
           pred[static_cast<size_t>(((j0 + b) * r.n_time + k) * r.dim + c)] = ys(k, b * r.dim + c);
   };
+  const ode::Observer poll = [](long, double, const Vec&) { throw_if_interrupted(); };
   const auto start = std::chrono::steady_clock::now();
   const std::clock_t cpu_start = std::clock();
   if (integrator == "dg") {
@@ -159,7 +161,18 @@ std::vector<double> roll_out(nn::Model& model, const nn::ModelState& state, cons
     dgo.guess = ode::DiscreteGradientOptions::Guess::extrapolation;
     dgo.reuse_jacobian = opt.reuse_jacobian;
     ode::DiscreteGradientStepper stepper(problem, dgo);
-    store(ode::integrate_dg_times(stepper, u0, r.t), 0, r.n);
+    // integrate_dg_times' loop, polling for SIGINT/SIGTERM between steps.
+    stepper.reset();
+    Mat ys(r.n_time, u0.size());
+    Vec u = u0;
+    ys.row(0) = u.transpose();
+    for (long k = 1; k < r.n_time; ++k) {
+      throw_if_interrupted();
+      const double t0 = r.t[static_cast<size_t>(k - 1)];
+      stepper.step(t0, u, r.t[static_cast<size_t>(k)] - t0);
+      ys.row(k) = u.transpose();
+    }
+    store(ys, 0, r.n);
     const ode::Stats& s = stepper.stats();
     st.steps = s.n_steps;
     st.newton = s.n_newton;
@@ -179,7 +192,7 @@ std::vector<double> roll_out(nn::Model& model, const nn::ModelState& state, cons
     if (batched) {
       systems::LearnedEnergy le(model);
       const ode::Rhs f = le.rhs(n);
-      store(ode::integrate_times(*stepper, f, u0, r.t), 0, r.n);
+      store(ode::integrate_times(*stepper, f, u0, r.t, {}, poll), 0, r.n);
       st.steps = stepper->stats().n_steps;
       st.rhs = stepper->stats().n_rhs;
     } else {
@@ -195,7 +208,7 @@ std::vector<double> roll_out(nn::Model& model, const nn::ModelState& state, cons
           auto s = ode::make_stepper(integrator, {opt.rtol, opt.atol});
           for (long j = next++; j < r.n; j = next++) {
             const Vec y0 = u0.segment(j * r.dim, r.dim);
-            store(ode::integrate_times(*s, f, y0, r.t), j, 1);
+            store(ode::integrate_times(*s, f, y0, r.t, {}, poll), j, 1);
             const std::lock_guard<std::mutex> lock(mutex);
             st.steps += s->stats().n_steps;
             st.rejected += s->stats().n_rejected;
@@ -320,6 +333,12 @@ int run_predict(const std::vector<std::string>& args) {
     throw ConfigError("integrator 'dg' needs a model with an energy (hnn, srnn, dgnet), not node");
   auto sys = systems::make_system(d.system, d.params);
   const bool pde = d.n_spatial_dims > 0;
+  if (pde != model.config().pde)
+    throw ConfigError(fmt::format("model '{}' is {} model, dataset '{}' holds {}", opt.model_path,
+                                  model.config().pde ? "a PDE" : "an ODE", opt.data_path, pde ? "a PDE" : "an ODE"));
+  if (pde && d.x.size() > 1 && std::abs(model.config().dx - (d.x[1] - d.x[0])) > 1e-9 * model.config().dx)
+    throw ConfigError(fmt::format("model '{}' has grid spacing {}, dataset '{}' has {}", opt.model_path,
+                                  model.config().dx, opt.data_path, d.x[1] - d.x[0]));
   const bool pairs = !d.pair_split.empty();
   const bool simulated_ode = !pde && !pairs;
 
