@@ -1,8 +1,13 @@
 #include "systems/learned_energy.hpp"
 
+#include <algorithm>
+#include <exception>
 #include <fmt/format.h>
+#include <mutex>
+#include <thread>
 
 #include "lib/core/error.hpp"
+#include "lib/nn/state.hpp"
 
 namespace dgsim::systems {
 
@@ -10,11 +15,6 @@ namespace {
 
 // [batch * n] stacked states <-> [batch, n] rows.
 Mat to_rows(const Vec& v, int batch, int n) { return Eigen::Map<const RowMat>(v.data(), batch, n); }
-
-void from_rows(const Mat& m, Vec& out) {
-  out.resize(m.size());
-  Eigen::Map<RowMat>(out.data(), m.rows(), m.cols()) = m;
-}
 
 }  // namespace
 
@@ -48,8 +48,22 @@ int band_colours(int n, int half_width) {
   return n;
 }
 
-LearnedDgProblem::LearnedDgProblem(nn::Model& model, int batch)
-    : model_(model), batch_(batch), n_(model.config().dim) {
+// One group of series [first, first + count) with its own model copy and tapes. tape keeps the
+// parameters and H(u) of the last u (cached_u) as a prefix of u_mark operations, so the Newton
+// iterations of one step share u and re-record only the v side.
+struct LearnedDgProblem::Group {
+  int first = 0, count = 0;
+  std::unique_ptr<nn::Model> model;
+  ad::Tape tape, jac_tape;
+  Vec cached_u;
+  int u_mark = -1;
+  ad::Var u_var, hu_var;
+  Mat mask;  // colour masks: row c * count + b selects the sites i ≡ c (mod C) of series b
+  std::vector<Eigen::Triplet<double>> triplets;
+};
+
+LearnedDgProblem::LearnedDgProblem(nn::Model& model, int batch, int threads)
+    : batch_(batch), n_(model.config().dim), threads_(std::max(1, threads)) {
   if (!model.has_energy()) throw ConfigError("the dg integrator needs a model with an energy (not NODE)");
   if (batch < 1) throw ConfigError(fmt::format("batch must be at least 1, got {}", batch));
   const nn::ModelConfig& c = model.config();
@@ -68,59 +82,112 @@ LearnedDgProblem::LearnedDgProblem(nn::Model& model, int batch)
   G_.setFromTriplets(t.begin(), t.end());
   G_.makeCompressed();
 
-  // Colour masks: row c * batch + b selects the sites i ≡ c (mod C) of series b.
-  mask_ = Mat::Zero(static_cast<Eigen::Index>(colours_) * batch_, n_);
-  for (int col = 0; col < colours_; ++col)
-    for (int i = col; i < n_; i += colours_) mask_.block(static_cast<Eigen::Index>(col) * batch_, i, batch_, 1).setOnes();
+  const long rows = static_cast<long>(batch_) * n_;
+  const int n_groups = static_cast<int>(std::min<long>(batch_, (rows + kGroupRows - 1) / kGroupRows));
+  const nn::ModelState state = nn::export_state(model);
+  for (int k = 0; k < n_groups; ++k) {
+    auto g = std::make_unique<Group>();
+    g->first = static_cast<int>(static_cast<long>(batch_) * k / n_groups);
+    g->count = static_cast<int>(static_cast<long>(batch_) * (k + 1) / n_groups) - g->first;
+    g->model = std::make_unique<nn::Model>(std::move(nn::import_state(state).model));
+    g->mask = Mat::Zero(static_cast<Eigen::Index>(colours_) * g->count, n_);
+    for (int col = 0; col < colours_; ++col)
+      for (int i = col; i < n_; i += colours_)
+        g->mask.block(static_cast<Eigen::Index>(col) * g->count, i, g->count, 1).setOnes();
+    groups_.push_back(std::move(g));
+  }
+}
+
+LearnedDgProblem::~LearnedDgProblem() = default;
+
+template <class F>
+void LearnedDgProblem::for_groups(F f) {
+  const int n_threads = std::min(threads_, static_cast<int>(groups_.size()));
+  if (n_threads <= 1) {
+    for (auto& g : groups_) f(*g);
+    return;
+  }
+  std::exception_ptr error;
+  std::mutex mutex;
+  const auto work = [&](int t) {
+    try {
+      for (size_t k = static_cast<size_t>(t); k < groups_.size(); k += static_cast<size_t>(n_threads)) f(*groups_[k]);
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(mutex);
+      if (!error) error = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < n_threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+  if (error) std::rethrow_exception(error);
+}
+
+void LearnedDgProblem::gradient_of(Group& g, const Vec& v, const Vec& u, Vec& out) {
+  const Eigen::Index off = static_cast<Eigen::Index>(g.first) * n_, len = static_cast<Eigen::Index>(g.count) * n_;
+  nn::Model& m = *g.model;
+  if (g.u_mark >= 0 && g.cached_u.size() == len && g.cached_u == u.segment(off, len)) {
+    g.tape.truncate(g.u_mark);  // the model stays bound to g.tape: only this group uses it
+  } else {
+    g.tape.clear();
+    m.bind(g.tape);
+    g.cached_u = u.segment(off, len);
+    g.u_var = g.tape.leaf(to_rows(g.cached_u, g.count, n_));
+    g.hu_var = m.energy(g.u_var);
+    g.u_mark = g.tape.size();
+  }
+  const Vec vs = v.segment(off, len);
+  const ad::Var vv = g.tape.leaf(to_rows(vs, g.count, n_));
+  const ad::Var dg = g.tape.discrete_gradient(m.energy(vv), g.hu_var, vv, g.u_var, false);
+  Eigen::Map<RowMat>(out.data() + off, g.count, n_) = dg.value();
 }
 
 void LearnedDgProblem::discrete_gradient(const Vec& v, const Vec& u, Vec& out) {
-  // The prefix is reusable while the model is still bound to tape_ (the Jacobian or a plain
-  // evaluation rebinds it elsewhere) and u is the same.
-  const bool bound_here = !model_.bound().empty() && model_.bound().front().tape == &tape_;
-  if (u_mark_ >= 0 && bound_here && cached_u_.size() == u.size() && cached_u_ == u) {
-    tape_.truncate(u_mark_);
-  } else {
-    tape_.clear();
-    model_.bind(tape_);
-    u_var_ = tape_.leaf(to_rows(u, batch_, n_));
-    hu_var_ = model_.energy(u_var_);
-    cached_u_ = u;
-    u_mark_ = tape_.size();
-  }
-  const ad::Var vv = tape_.leaf(to_rows(v, batch_, n_));
-  const ad::Var g = tape_.discrete_gradient(model_.energy(vv), hu_var_, vv, u_var_, false);
-  from_rows(g.value(), out);
+  out.resize(dim());
+  for_groups([&](Group& g) { gradient_of(g, v, u, out); });
   ++n_gradients_;
 }
 
-void LearnedDgProblem::discrete_gradient_jacobian(const Vec& v, const Vec& u, SparseMat& jac) {
-  vb_ = to_rows(v, batch_, n_).replicate(colours_, 1);  // row c * batch + b = series b
-  ub_ = to_rows(u, batch_, n_).replicate(colours_, 1);
-  ad::Tape& t = jac_tape_;
+void LearnedDgProblem::jacobian_of(Group& g, const Vec& v, const Vec& u) {
+  const Eigen::Index off = static_cast<Eigen::Index>(g.first) * n_, len = static_cast<Eigen::Index>(g.count) * n_;
+  const Vec vs = v.segment(off, len), us = u.segment(off, len);
+  const Mat vb = to_rows(vs, g.count, n_).replicate(colours_, 1);  // row c * count + b = series b
+  const Mat ub = to_rows(us, g.count, n_).replicate(colours_, 1);
+  nn::Model& m = *g.model;
+  ad::Tape& t = g.jac_tape;
   t.clear();
-  model_.bind(t);
-  const ad::Var vv = t.leaf(vb_), uu = t.leaf(ub_);
-  const ad::Var g = t.discrete_gradient(model_.energy(vv), model_.energy(uu), vv, uu, true);
+  m.bind(t);
+  g.u_mark = -1;  // the model left g.tape
+  const ad::Var vv = t.leaf(vb), uu = t.leaf(ub);
+  const ad::Var dg = t.discrete_gradient(m.energy(vv), m.energy(uu), vv, uu, true);
   // Row (c, b) of d/dv Σ mask ⊙ ∇̄H is Σ_{i ≡ c} ∂∇̄H_i/∂v of series b.
-  const Mat& sums = t.gradient(ad::mul(g, t.leaf(mask_)), vv, false).value();  // [rows, n]
+  const Mat& sums = t.gradient(ad::mul(dg, t.leaf(g.mask)), vv, false).value();  // [C * count, n]
 
-  triplets_.clear();
+  g.triplets.clear();
   const bool dense = colours_ == n_;
-  for (int b = 0; b < batch_; ++b)
+  for (int b = 0; b < g.count; ++b) {
+    const int base = (g.first + b) * n_;
     for (int col = 0; col < colours_; ++col) {
-      const Eigen::Index r = static_cast<Eigen::Index>(col) * batch_ + b;
+      const Eigen::Index r = static_cast<Eigen::Index>(col) * g.count + b;
       for (int i = col; i < n_; i += colours_) {
         if (dense) {
-          for (int j = 0; j < n_; ++j) triplets_.emplace_back(b * n_ + i, b * n_ + j, sums(r, j));
+          for (int j = 0; j < n_; ++j) g.triplets.emplace_back(base + i, base + j, sums(r, j));
         } else {
           for (int o = -w_; o <= w_; ++o) {
             const int j = ((i + o) % n_ + n_) % n_;
-            triplets_.emplace_back(b * n_ + i, b * n_ + j, sums(r, j));
+            g.triplets.emplace_back(base + i, base + j, sums(r, j));
           }
         }
       }
     }
+  }
+}
+
+void LearnedDgProblem::discrete_gradient_jacobian(const Vec& v, const Vec& u, SparseMat& jac) {
+  for_groups([&](Group& g) { jacobian_of(g, v, u); });
+  triplets_.clear();
+  for (const auto& g : groups_) triplets_.insert(triplets_.end(), g->triplets.begin(), g->triplets.end());
   jac.resize(dim(), dim());
   jac.setFromTriplets(triplets_.begin(), triplets_.end());
   ++n_jacobians_;

@@ -60,9 +60,16 @@ class LearnedEnergy {
 int band_colours(int n, int half_width);
 
 // The DG problem of a model with an energy, for `batch` stacked states. G is block-diagonal.
+// The batch is evaluated in groups of series of about kGroupRows network rows each (a fixed
+// split that depends only on the batch and the state size), each group with its own copy of
+// the model and its own tapes; with threads > 1 the groups run in parallel. The arithmetic
+// of every group is the same for any thread count, so the results are too.
 class LearnedDgProblem final : public ode::DiscreteGradientProblem {
  public:
-  LearnedDgProblem(nn::Model& model, int batch);
+  static constexpr int kGroupRows = 256;
+
+  LearnedDgProblem(nn::Model& model, int batch, int threads = 1);
+  ~LearnedDgProblem() override;
 
   int dim() const override { return batch_ * n_; }
   void discrete_gradient(const Vec& v, const Vec& u, Vec& out) override;
@@ -71,20 +78,20 @@ class LearnedDgProblem final : public ode::DiscreteGradientProblem {
 
   int colours() const { return colours_; }
   int half_width() const { return w_; }
+  int groups() const { return static_cast<int>(groups_.size()); }
   long n_jacobians() const { return n_jacobians_; }
   long n_gradients() const { return n_gradients_; }
 
  private:
-  nn::Model& model_;
-  int batch_, n_, w_, colours_;
+  struct Group;
+  void gradient_of(Group& g, const Vec& v, const Vec& u, Vec& out);
+  void jacobian_of(Group& g, const Vec& v, const Vec& u);
+  template <class F>
+  void for_groups(F f);  // f(group) for every group, on up to threads_ threads
+
+  int batch_, n_, w_, colours_, threads_;
   SparseMat G_;
-  // tape_ keeps the parameters and H(u) of the last u (cached_u_) as a prefix of u_mark_
-  // operations: the Newton iterations of one step share u and re-record only the v side.
-  ad::Tape tape_, jac_tape_;
-  Vec cached_u_;
-  int u_mark_ = -1;
-  ad::Var u_var_, hu_var_;
-  Mat vb_, ub_, mask_;  // work: [batch (* colours), n]
+  std::vector<std::unique_ptr<Group>> groups_;
   std::vector<Eigen::Triplet<double>> triplets_;
   long n_jacobians_ = 0, n_gradients_ = 0;
 };

@@ -155,7 +155,7 @@ std::vector<double> roll_out(nn::Model& model, const nn::ModelState& state, cons
   const std::clock_t cpu_start = std::clock();
   if (integrator == "dg") {
     // All series in one batched problem: one network evaluation per Newton iteration.
-    systems::LearnedDgProblem problem(model, n);
+    systems::LearnedDgProblem problem(model, n, opt.threads);
     ode::DiscreteGradientOptions dgo;
     dgo.tol = opt.newton_tol;
     dgo.guess = ode::DiscreteGradientOptions::Guess::extrapolation;
@@ -290,7 +290,7 @@ int run_predict(const std::vector<std::string>& args) {
       ("fresh", po::value(&opt.fresh), "ODE systems: rollouts from N fresh initial states (default 15; 0: test series)")
       ("seed", po::value(&opt.seed), "seed of the fresh initial states (default 0)")
       ("energy-score", po::value(&opt.energy_score), "energy for the Energy metric: true (the system's H) or q2p2 (sum of squares, the authors' ODE score)")
-      ("threads", po::value(&opt.threads), "worker threads for per-series rollouts (adaptive, leapfrog); dg and fixed-step methods run all series as one batch (default 1)");
+      ("threads", po::value(&opt.threads), "worker threads (default 1): dg evaluates groups of series in parallel; adaptive methods and leapfrog run series in parallel; results do not depend on it");
   add_common_options(desc, common);
   po::positional_options_description pos;
   po::variables_map vm;
