@@ -8,17 +8,18 @@
 //   fresh  ODE systems (default): --fresh N new initial states, each component ±U(0.2, 1.0),
 //          over [0, 20] with 100 points, against DOP853 at rtol = atol = 1e-12 on the true system.
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <exception>
 #include <fmt/format.h>
 #include <iostream>
 #include <limits>
 #include <memory>
-#include <thread>
-#include <atomic>
-#include <exception>
 #include <mutex>
+#include <optional>
+#include <thread>
 
 #include "apps/dgsim/cli_common.hpp"
 #include "apps/dgsim/commands.hpp"
@@ -201,8 +202,9 @@ std::vector<double> roll_out(nn::Model& model, const nn::ModelState& state, cons
       std::exception_ptr error;
       const auto worker = [&](nn::Model* own) {
         try {
-          nn::RestoredModel copy = nn::import_state(state);
-          nn::Model& m = own != nullptr ? *own : copy.model;
+          std::optional<nn::RestoredModel> copy;
+          if (own == nullptr) copy.emplace(nn::import_state(state));
+          nn::Model& m = own != nullptr ? *own : copy->model;
           systems::LearnedEnergy le(m);
           const ode::Rhs f = le.rhs(1);
           auto s = ode::make_stepper(integrator, {opt.rtol, opt.atol});
@@ -234,8 +236,9 @@ std::vector<double> roll_out(nn::Model& model, const nn::ModelState& state, cons
 }
 
 // One step of the integrator from each state of `from` [n, dim] over dt [n]; returns [n, dim].
-std::vector<double> one_steps(nn::Model& model, const nn::ModelState& state, const std::string& integrator, const std::vector<double>& from,
-                              const std::vector<double>& dt, long dim, const Options& opt) {
+std::vector<double> one_steps(nn::Model& model, const nn::ModelState& state, const std::string& integrator,
+                              const std::vector<double>& from, const std::vector<double>& dt, long dim,
+                              const Options& opt) {
   std::vector<double> out(from.size());
   const long n = static_cast<long>(dt.size());
   for (long p = 0; p < n; ++p) {
@@ -244,8 +247,9 @@ std::vector<double> one_steps(nn::Model& model, const nn::ModelState& state, con
     r.dim = dim;
     r.n_time = 2;
     r.t = {0.0, dt[static_cast<size_t>(p)]};
-    r.truth.assign(from.begin() + p * dim, from.begin() + (p + 1) * dim);
-    r.truth.insert(r.truth.end(), r.truth.begin(), r.truth.end());
+    const std::vector<double> state0(from.begin() + p * dim, from.begin() + (p + 1) * dim);
+    r.truth = state0;  // [1, 2, dim]: the start state (the second row is not used)
+    r.truth.insert(r.truth.end(), state0.begin(), state0.end());
     SolverStats st;
     const std::vector<double> y = roll_out(model, state, integrator, r, opt, st);
     std::copy(y.begin() + dim, y.end(), out.begin() + p * dim);
