@@ -5,11 +5,13 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <iostream>
+#include <limits>
 
 #include "apps/dgsim/cli_common.hpp"
 #include "apps/dgsim/commands.hpp"
 #include "lib/core/error.hpp"
 #include "lib/io/dataset_file.hpp"
+#include "lib/io/h5.hpp"
 #include "lib/metrics/conservation.hpp"
 #include "systems/registry.hpp"
 
@@ -21,6 +23,18 @@ double default_energy_tol(const std::string& integrator, double rtol) {
   if (integrator == "dg") return 1e-9;
   if (integrator == "dop853" || integrator == "dopri5") return std::max(1e4 * rtol, 1e-8);
   return 1e-2;  // fixed-step explicit methods conserve H only to their truncation error
+}
+
+// Default tolerance on the learned-energy law of a prediction file (relative to max(|H_0|, 1)):
+// the DG scheme keeps it to a small multiple of the Newton tolerance over the rollout.
+double default_learned_tol(const std::string& integrator, double rtol, double newton_tol) {
+  if (integrator == "dg") return std::max(1e3 * newton_tol, 1e-9);
+  return default_energy_tol(integrator, rtol);
+}
+
+std::string attr_or(const io::TrajectorySet& d, const std::string& key, const std::string& fallback) {
+  const auto it = d.all_attrs.find(key);
+  return it == d.all_attrs.end() ? fallback : it->second;
 }
 
 }  // namespace
@@ -49,7 +63,12 @@ int run_check(const std::vector<std::string>& args) {
     throw IoError(fmt::format("state size {} does not match system '{}' ({})", d.dim, d.system, sys->dim()), path);
   const std::string integrator = d.text_attrs.count("integrator") ? d.text_attrs.at("integrator") : "";
   const double rtol = d.number_attrs.count("rtol") ? d.number_attrs.at("rtol") : 1e-10;
-  if (!vm.count("tol")) tol = default_energy_tol(integrator, rtol);
+  // A file written by `dgsim predict`: the law to check is the learned energy's (the states
+  // follow the model, not the true system); the true energy's drift is reported apart.
+  const bool prediction = attr_or(d, "content", "") == "prediction";
+  const double newton_tol = d.number_attrs.count("newton_tol") ? d.number_attrs.at("newton_tol") : 1e-10;
+  if (!vm.count("tol"))
+    tol = prediction ? default_learned_tol(integrator, rtol, newton_tol) : default_energy_tol(integrator, rtol);
 
   const std::vector<double>& states = d.u_clean.empty() ? d.u : d.u_clean;
   const long nt = d.n_time(), n = d.n_traj;
@@ -75,13 +94,32 @@ int run_check(const std::vector<std::string>& args) {
   }
 
   std::vector<metrics::LawReport> reports;
-  reports.push_back(metrics::check_law("energy", d.dissipative ? metrics::LawKind::non_increasing : metrics::LawKind::conserved,
-                                       energy, e_scale, n, nt, d.index, tol));
+  const metrics::LawKind energy_kind = d.dissipative ? metrics::LawKind::non_increasing : metrics::LawKind::conserved;
+  std::vector<double> learned;
+  if (prediction) {
+    const io::File f = io::File::open(path);
+    if (f.exists("prediction/learned_energy")) {
+      learned = f.open_group("prediction").open_dataset("learned_energy").read().data;
+      if (learned.size() != energy.size())
+        throw IoError(fmt::format("prediction/learned_energy has {} values, expected {}", learned.size(), energy.size()), path);
+      std::vector<double> l_scale(static_cast<size_t>(n));
+      for (long j = 0; j < n; ++j) l_scale[static_cast<size_t>(j)] = std::max(1.0, std::abs(learned[static_cast<size_t>(j * nt)]));
+      reports.push_back(metrics::check_law("learned_energy", energy_kind, learned, l_scale, n, nt, d.index, tol));
+    }
+  } else {
+    reports.push_back(metrics::check_law("energy", energy_kind, energy, e_scale, n, nt, d.index, tol));
+  }
   if (d.has_mass)
     reports.push_back(metrics::check_law("mass", metrics::LawKind::conserved, mass, m_scale, n, nt, d.index, mass_tol));
   const bool stored_ok = stored_mismatch <= 1e-12;
   bool ok = stored_ok;
   for (const auto& r : reports) ok = ok && r.ok;
+  // Predictions: the drift of the true system's energy along them, for information only.
+  metrics::LawReport true_drift;
+  if (prediction) {
+    true_drift = metrics::check_law("true_energy", metrics::LawKind::conserved, energy, e_scale, n, nt, d.index,
+                                    std::numeric_limits<double>::infinity());
+  }
 
   if (common.json) {
     std::string out = fmt::format("{{\"file\": {}, \"system\": {}, \"integrator\": {}, \"ok\": {}, \"laws\": [",
@@ -93,7 +131,11 @@ int run_check(const std::vector<std::string>& args) {
                          i ? ", " : "", json_quote(r.law), metrics::to_string(r.kind), r.worst, r.trajectory, r.step,
                          r.tol, r.ok ? "true" : "false");
     }
-    std::cout << out << fmt::format("], \"stored_energy_mismatch\": {:.6g}}}\n", stored_mismatch);
+    std::cout << out << fmt::format("], \"stored_energy_mismatch\": {:.6g}", stored_mismatch);
+    if (prediction)
+      std::cout << fmt::format(", \"prediction\": true, \"true_energy_drift\": {:.6g}, \"true_energy_drift_trajectory\": {}",
+                               true_drift.worst, true_drift.trajectory);
+    std::cout << "}\n";
   } else {
     for (const auto& r : reports) {
       const char* what = r.kind == metrics::LawKind::conserved ? "worst relative drift" : "worst relative increase";
@@ -101,6 +143,9 @@ int run_check(const std::vector<std::string>& args) {
                                metrics::to_string(r.kind), what, r.worst, r.trajectory, r.step, r.tol,
                                r.ok ? "ok" : "BROKEN");
     }
+    if (prediction)
+      std::cout << fmt::format("true energy (not a law of the prediction): worst relative drift {:.3g} (trajectory {}, step {})\n",
+                               true_drift.worst, true_drift.trajectory, true_drift.step);
     std::cout << fmt::format("stored diagnostics/energy matches the recomputed energy to {:.3g}: {}\n",
                              stored_mismatch, stored_ok ? "ok" : "MISMATCH");
   }

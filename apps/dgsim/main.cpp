@@ -34,6 +34,7 @@ const Command kCommands[] = {
     {"generate", "simulate a system and write a dataset file (HDF5)", &dgsim::cli::run_generate},
     {"inspect", "summarise a dgsim file", &dgsim::cli::run_inspect},
     {"check", "verify the conservation laws of a dgsim file (exit 1 when one is broken)", &dgsim::cli::run_check},
+    {"predict", "roll out a learned model, score it with the paper's metrics, write predictions", &dgsim::cli::run_predict},
     {"merge", "merge shards written with `generate --shard` into one file", &dgsim::cli::run_merge},
 };
 

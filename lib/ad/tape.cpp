@@ -21,6 +21,12 @@ void Tape::clear() {
   grad_of_.clear();  // keeps its capacity
 }
 
+void Tape::truncate(int n) {
+  if (n < 0 || n > n_) throw Error(fmt::format("ad: truncate({}) on a tape of {} operations", n, n_));
+  n_ = n;
+  grad_of_.clear();  // gradients of the forgotten part are gone too
+}
+
 Tape::Node& Tape::push(Op op, int a, int b, int c) {
   if (static_cast<std::size_t>(n_) == nodes_.size()) nodes_.emplace_back();
   Node& nd = nodes_[static_cast<std::size_t>(n_++)];

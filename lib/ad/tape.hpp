@@ -79,6 +79,10 @@ class Tape {
   // Forgets all recorded operations but keeps their buffers for reuse.
   void clear();
   int size() const { return n_; }
+  // Forgets the operations recorded after the first n (0 <= n <= size()); Vars of those first
+  // n stay valid with their values. Lets a caller keep a recorded prefix (parameters, H(u) of
+  // a fixed u) and re-record only what follows it.
+  void truncate(int n);
 
   // A leaf holding a copy of m. requires_grad: whether backward() computes its gradient.
   template <class Derived>

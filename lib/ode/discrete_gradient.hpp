@@ -11,6 +11,7 @@
 // first argument and G. systems/discrete_gradients.hpp adapts a registered System (Gonzalez,
 // Itoh–Abe, AVF, Furihata's DVDM); learned models adapt their automatic discrete gradient.
 
+#include <Eigen/SparseLU>
 #include <vector>
 
 #include "lib/ode/newton.hpp"
@@ -39,15 +40,30 @@ struct DiscreteGradientOptions {
   // correction is applied too. Stats::max_residual reports ||F(u')||∞ at the accepted u'.
   double tol = 1e-10;
   int max_iter = 20;
-  // Initial guess for u': explicit Euler u + Δt G ∇H(u), the previous step's increment
-  // u + (Δt / Δt_prev)(u - u_prev), or (the default) the extrapolation below; the last two
-  // start with explicit Euler after a reset. Any guess is replaced by u itself when its
-  // residual is larger than u's (stiff problems). On the PDE datasets the default needs about
-  // one Newton iteration per step, explicit Euler about two.
-  // extrapolated: u + 2 Δt G ∇H(u) - (Δt / Δt_prev)(u - u_prev), which matches the exact
-  // increment to O(Δt³) on smooth solutions (the previous increment approximates Δt u' half a
-  // step back).
-  enum class Guess { explicit_euler, previous_increment, extrapolated } guess = Guess::extrapolated;
+  // Initial guess for u':
+  //   explicit_euler      u + Δt G ∇H(u)
+  //   previous_increment  u + (Δt / Δt_prev)(u - u_prev)
+  //   extrapolated        u + 2 Δt G ∇H(u) - (Δt / Δt_prev)(u - u_prev), which matches the exact
+  //                       increment to O(Δt³) on smooth solutions (the default: about one Newton
+  //                       iteration per step on the PDE datasets, explicit Euler about two)
+  //   polynomial          the polynomial through the last (up to four) states taken with the
+  //                       same Δt: u + 3Δ₁ - 3Δ₂ + Δ₃ (cubic, error O(Δt⁴)), or u + 2Δ₁ - Δ₂
+  //                       (quadratic) after two such steps, else as previous_increment; costs
+  //                       no evaluation of ∇̄H (learned energies)
+  // All start with explicit Euler after a reset. A guess built on the Euler increment
+  // (explicit_euler, extrapolated) is replaced by u itself when its residual is larger than
+  // u's (stiff problems).
+  enum class Guess { explicit_euler, previous_increment, extrapolated, polynomial } guess = Guess::extrapolated;
+  // Simplified Newton: keep the factorised iteration matrix I - Δt G J (J = ∂∇̄H/∂u' at an
+  // earlier iterate, possibly of an earlier step) for as long as the iteration contracts the
+  // residual by at least `reuse_rate` per iteration; then re-evaluate J at the current iterate.
+  // A step that fails with a kept J is retried once with a fresh one; a new Δt only refactorises.
+  // Worth it when J costs many evaluations of ∇̄H (learned energies). Converged when
+  //   ||F(u')||∞ <= tol (1 + ||u'||∞)   and   min(1, θ/(1 - θ)) ||δ||∞ <= tol (1 + ||u'||∞),
+  // θ = ||F(u'_k)|| / ||F(u'_{k-1})|| the measured contraction (θ/(1 - θ) ||δ|| estimates the
+  // error left after the update δ of a linearly converging iteration).
+  bool reuse_jacobian = false;
+  double reuse_rate = 0.05;
 };
 
 namespace detail {
@@ -68,8 +84,9 @@ class ShiftedProduct {
 
 // One DG step by Newton's method with the exact Jacobian I - Δt G ∂∇̄H/∂u' and a sparse LU
 // whose symbolic analysis is reused between steps (the pattern is fixed for a given problem).
-// Statistics: n_steps, n_newton (iterations = LU factorisations), n_rhs (evaluations of ∇̄H),
-// max_residual (worst final ||residual||∞ over the steps).
+// Statistics: n_steps, n_newton (iterations), n_rhs (evaluations of ∇̄H), n_jacobians,
+// max_residual (worst final ||residual||∞ over the steps). Without reuse_jacobian every
+// iteration evaluates and factorises the Jacobian.
 class DiscreteGradientStepper {
  public:
   explicit DiscreteGradientStepper(DiscreteGradientProblem& problem, DiscreteGradientOptions opt = {});
@@ -94,9 +111,22 @@ class DiscreteGradientStepper {
   detail::ShiftedProduct shifted_;
   Stats stats_;
   SparseMat gjac_;
-  Vec u_old_, grad_, v_, prev_increment_, increment_, r_guess_;
+  Vec u_old_, grad_, v_, increment_, r_guess_;
+  Vec increments_[3];        // the last three increments u_{n+1} - u_n, newest first
+  int n_same_dt_ = 0;        // how many of them were taken with prev_dt_ (at most 3)
   double prev_dt_ = 0.0;
-  bool has_prev_ = false;
+
+  void make_guess(double dt);  // sets v_
+  // Simplified Newton (reuse_jacobian): J and the LU of I - Δt G J for lu_dt_.
+  NewtonResult solve_simplified(double dt);
+  void finish_step(const NewtonResult& res, double t, Vec& u, double dt, long step_no);
+  void refresh_jacobian(const Vec& v, double dt);
+  void factorise(double dt);
+  Eigen::SparseLU<SparseMat, Eigen::COLAMDOrdering<int>> lu_;
+  SparseMat iter_matrix_;
+  Vec r_, dx_;
+  bool have_jacobian_ = false;
+  double lu_dt_ = 0.0;
 };
 
 // Integrates with `substeps` equal DG steps per output interval and returns the state at every

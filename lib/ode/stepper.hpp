@@ -26,6 +26,7 @@ struct Stats {
   long n_rhs = 0;       // evaluations of f
   long n_newton = 0;    // Newton iterations (implicit steppers only)
   double max_residual = 0.0;  // worst final Newton residual (implicit steppers only)
+  long n_jacobians = 0; // Jacobian evaluations (implicit steppers only)
 };
 
 struct Tolerances {

@@ -83,7 +83,7 @@ TEST_CASE("dg stepper: a quadratic energy gives exactly the Cayley map") {
 
 TEST_CASE("dg stepper: every initial guess conserves H of a nonlinear problem") {
   for (auto guess : {DiscreteGradientOptions::Guess::explicit_euler, DiscreteGradientOptions::Guess::previous_increment,
-                     DiscreteGradientOptions::Guess::extrapolated}) {
+                     DiscreteGradientOptions::Guess::extrapolated, DiscreteGradientOptions::Guess::polynomial}) {
     Quartic p;
     DiscreteGradientOptions opt;
     opt.guess = guess;
@@ -99,6 +99,78 @@ TEST_CASE("dg stepper: every initial guess conserves H of a nonlinear problem") 
     CHECK(drift < 1e-13);
     CHECK(stepper.stats().max_residual < 1e-10);
   }
+}
+
+TEST_CASE("dg stepper: simplified Newton keeps the Jacobian and the laws") {
+  // Same solutions as full Newton, with far fewer Jacobians; a new step size refactorises only.
+  Quartic full_p, simp_p;
+  DiscreteGradientOptions full_opt, simp_opt;
+  full_opt.tol = simp_opt.tol = 1e-12;
+  full_opt.guess = simp_opt.guess = DiscreteGradientOptions::Guess::previous_increment;
+  simp_opt.reuse_jacobian = true;
+  DiscreteGradientStepper full(full_p, full_opt), simp(simp_p, simp_opt);
+  Vec a(2), b(2);
+  a << 1.0, 0.2;
+  b = a;
+  const double h0 = Quartic::energy(a);
+  double drift = 0.0;
+  for (int n = 0; n < 2000; ++n) {
+    const double dt = n < 1000 ? 0.05 : 0.04;
+    full.step(0.0, a, dt);
+    simp.step(0.0, b, dt);
+    drift = std::max(drift, std::abs(Quartic::energy(b) - h0));
+  }
+  // Linear convergence stops just below the tolerance (full Newton overshoots quadratically), so
+  // H drifts by at most about |∇̄H| tol per step: H(u') - H(u) = ∇̄H · residual for skew G.
+  CHECK(drift < 2000 * 1e-12);
+  CHECK((a - b).lpNorm<Eigen::Infinity>() < 1e-7);
+  CHECK(simp.stats().n_steps == 2000);
+  CHECK(simp.stats().max_residual <= 2e-12);
+  CHECK(simp.stats().n_jacobians < full.stats().n_jacobians / 2);
+  CHECK(full.stats().n_jacobians == full.stats().n_newton);
+  MESSAGE("Jacobians: full ", full.stats().n_jacobians, ", simplified ", simp.stats().n_jacobians,
+          "; iterations: full ", full.stats().n_newton, ", simplified ", simp.stats().n_newton);
+}
+
+TEST_CASE("dg stepper: extrapolated guesses save Newton iterations on a smooth solution") {
+  long iterations[2];
+  Vec end[2];
+  int i = 0;
+  for (auto guess : {DiscreteGradientOptions::Guess::previous_increment, DiscreteGradientOptions::Guess::polynomial}) {
+    Quartic p;
+    DiscreteGradientOptions opt;
+    opt.guess = guess;
+    opt.tol = 1e-12;
+    DiscreteGradientStepper stepper(p, opt);
+    Vec u(2);
+    u << 1.0, 0.2;
+    for (int n = 0; n < 400; ++n) stepper.step(0.0, u, 0.01);
+    iterations[i] = stepper.stats().n_newton;
+    end[i++] = u;
+  }
+  CHECK(iterations[1] < iterations[0]);
+  CHECK((end[0] - end[1]).lpNorm<Eigen::Infinity>() < 1e-10);
+  MESSAGE("Newton iterations over 400 steps: previous increment ", iterations[0], ", extrapolation ", iterations[1]);
+}
+
+TEST_CASE("dg stepper: simplified Newton on a linear problem is exact after one Jacobian") {
+  Quadratic p;
+  DiscreteGradientOptions opt;
+  opt.reuse_jacobian = true;
+  DiscreteGradientStepper stepper(p, opt);
+  Vec u(3);
+  u << 0.3, -1.0, 0.7;
+  const double dt = 0.1;
+  const Mat I = Mat::Identity(3, 3);
+  const Mat cayley = (I - 0.5 * dt * p.Gd_ * p.A_).lu().solve(I + 0.5 * dt * p.Gd_ * p.A_);
+  Vec ref = u;
+  for (int n = 0; n < 50; ++n) {
+    stepper.step(n * dt, u, dt);
+    ref = cayley * ref;
+  }
+  CHECK((u - ref).lpNorm<Eigen::Infinity>() < 1e-13);
+  CHECK(stepper.stats().n_jacobians == 1);
+  CHECK(stepper.stats().n_newton == 50);
 }
 
 TEST_CASE("dg stepper: Newton failure and non-finite states throw NumericalError with the step") {
