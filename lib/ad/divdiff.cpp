@@ -9,9 +9,38 @@ namespace {
 
 constexpr double pi = 3.14159265358979323846;
 
-// tanh(h) / h, exact at h = 0; tanh and the division are both relatively accurate, so no
-// digits are lost for any h.
-double tanhc(double h, double th) { return h == 0.0 ? 1.0 : th / h; }
+// T(h) = tanh(h) / h = sum_k c_k h^(2k) and its derivative T'(h), for |h| <= 1/8: the series
+// (radius pi/2) has terms below (0.0064)^k there, so nine terms give full double precision and
+// the switch to the closed forms below loses nothing. Consecutive states and Newton iterates
+// make most arguments tiny, so this polynomial is the common path and tanh(h) is rarely called.
+constexpr double tanhc_small = 0.125;
+constexpr double tanhc_coef[9] = {1.0,
+                                  -1.0 / 3.0,
+                                  2.0 / 15.0,
+                                  -17.0 / 315.0,
+                                  62.0 / 2835.0,
+                                  -1382.0 / 155925.0,
+                                  21844.0 / 6081075.0,
+                                  -929569.0 / 638512875.0,
+                                  6404582.0 / 10854718875.0};
+
+double tanhc_series(double y) {  // y = h^2
+  double s = tanhc_coef[8];
+  for (int k = 7; k >= 0; --k) s = s * y + tanhc_coef[k];
+  return s;
+}
+
+double tanhc_deriv_series(double h, double y) {  // sum_k 2k c_k h^(2k-1)
+  double s = 16.0 * tanhc_coef[8];
+  for (int k = 7; k >= 1; --k) s = s * y + 2.0 * k * tanhc_coef[k];
+  return s * h;
+}
+
+// tanh(h) / h for any h: exact at 0; elsewhere tanh and the division are relatively accurate.
+double tanhc(double h) {
+  if (std::abs(h) <= tanhc_small) return tanhc_series(h * h);
+  return std::tanh(h) / h;
+}
 
 // R(y) = sum_{k>=1} y^(k-1) / (2k+1)!, so that sinh x - x = x^3 R(x^2). Used for y <= 4,
 // where 13 terms reach full precision (the next term is below 1e-19 relative).
@@ -30,13 +59,21 @@ double sinh_minus_x_over_cube(double y) {
   return s;
 }
 
-// d/dh (tanh(h) / h). For |h| < 1 the direct form (h sech^2 h - tanh h) / h^2 cancels, so use
-// (2h - sinh 2h) / (2 h^2 cosh^2 h) with sinh x - x from its series (all terms of one sign);
-// for |h| >= 1 the direct form loses at most a factor 4.
-double tanhc_deriv(double h, double th) {
+// T(h) and T'(h) together. For 1/8 < |h| < 1 the direct (h sech^2 h - tanh h) / h^2 cancels,
+// so T' uses (2h - sinh 2h) / (2 h^2 cosh^2 h) with sinh x - x from its series (terms of one
+// sign); for |h| >= 1 the direct form loses at most a factor 4.
+void tanhc_and_deriv(double h, double& t, double& dt) {
+  if (std::abs(h) <= tanhc_small) {
+    const double y = h * h;
+    t = tanhc_series(y);
+    dt = tanhc_deriv_series(h, y);
+    return;
+  }
+  const double th = std::tanh(h);
   const double sech2 = 1.0 - th * th;
-  if (std::abs(h) < 1.0) return -4.0 * h * sinh_minus_x_over_cube(4.0 * h * h) * sech2;
-  return (sech2 * h - th) / (h * h);
+  t = th / h;
+  if (std::abs(h) < 1.0) dt = -4.0 * h * sinh_minus_x_over_cube(4.0 * h * h) * sech2;
+  else dt = (sech2 * h - th) / (h * h);
 }
 
 double sigmoid(double x) {
@@ -101,15 +138,14 @@ struct Gauss16 {
 
 double dd_tanh(double a, double b, double ta, double tb) {
   // tanh a - tanh b = tanh(a - b) (1 - tanh a tanh b): no difference of close numbers.
-  const double h = a - b;
-  return tanhc(h, std::tanh(h)) * (1.0 - ta * tb);
+  return tanhc(a - b) * (1.0 - ta * tb);
 }
 
 double dd_tanh_da(double a, double b, double ta, double tb) {
   // d/da [T(h) (1 - ta tb)] with T(h) = tanh(h)/h, h = a - b, d ta/da = 1 - ta^2.
-  const double h = a - b;
-  const double th = std::tanh(h);
-  return tanhc_deriv(h, th) * (1.0 - ta * tb) - tanhc(h, th) * (1.0 - ta * ta) * tb;
+  double t, dt;
+  tanhc_and_deriv(a - b, t, dt);
+  return dt * (1.0 - ta * tb) - t * (1.0 - ta * ta) * tb;
 }
 
 // sigmoid(x) = (1 + tanh(x/2)) / 2.
