@@ -11,5 +11,6 @@ int run_generate(const std::vector<std::string>& args);
 int run_inspect(const std::vector<std::string>& args);
 int run_check(const std::vector<std::string>& args);
 int run_merge(const std::vector<std::string>& args);
+int run_train(const std::vector<std::string>& args);
 
 }  // namespace dgsim::cli

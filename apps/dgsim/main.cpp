@@ -35,6 +35,7 @@ const Command kCommands[] = {
     {"inspect", "summarise a dgsim file", &dgsim::cli::run_inspect},
     {"check", "verify the conservation laws of a dgsim file (exit 1 when one is broken)", &dgsim::cli::run_check},
     {"merge", "merge shards written with `generate --shard` into one file", &dgsim::cli::run_merge},
+    {"train", "learn an energy (DGNet, HNN, SRNN) or a vector field (NODE) from a dataset", &dgsim::cli::run_train},
 };
 
 void print_help() {

@@ -1,0 +1,288 @@
+#include "lib/nn/training.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "lib/core/error.hpp"
+#include "lib/core/rng.hpp"
+#include "lib/ode/butcher.hpp"
+#include "lib/ode/stepper.hpp"
+
+namespace dgsim::nn {
+
+using ad::Var;
+
+// ---------------------------------------------------------------------------------------------
+// Pairs and batches
+
+PairSet make_pairs(const io::TrajectorySet& d, int split, double fixed_dt) {
+  const long nt = d.n_time(), dim = d.dim;
+  if (nt < 2) throw ConfigError(fmt::format("dataset has {} time points: no consecutive pairs", nt));
+  const bool per_pair = !d.pair_split.empty();
+  std::vector<std::pair<long, long>> sel;  // (trajectory, time index n)
+  for (long j = 0; j < d.n_traj; ++j)
+    for (long n = 0; n + 1 < nt; ++n) {
+      const auto s = per_pair ? d.pair_split[static_cast<size_t>(j * (nt - 1) + n)] : d.split[static_cast<size_t>(j)];
+      if (s == split) sel.emplace_back(j, n);
+    }
+  PairSet p;
+  const auto rows = static_cast<Eigen::Index>(sel.size());
+  p.u0.resize(rows, dim);
+  p.u1.resize(rows, dim);
+  p.dt.resize(rows);
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const auto [j, n] = sel[static_cast<size_t>(r)];
+    const double* a = d.u.data() + (j * nt + n) * dim;
+    for (long k = 0; k < dim; ++k) {
+      p.u0(r, k) = a[k];
+      p.u1(r, k) = a[dim + k];
+    }
+    p.dt(r) = fixed_dt > 0.0 ? fixed_dt : d.t[static_cast<size_t>(n + 1)] - d.t[static_cast<size_t>(n)];
+    if (!(p.dt(r) > 0.0)) throw ConfigError(fmt::format("dataset: time step {} of series {} is not positive", n, j));
+  }
+  return p;
+}
+
+void gather(const PairSet& all, const std::vector<long>& idx, PairSet& out) {
+  const auto rows = static_cast<Eigen::Index>(idx.size());
+  out.u0.resize(rows, all.u0.cols());
+  out.u1.resize(rows, all.u1.cols());
+  out.dt.resize(rows);
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const Eigen::Index i = idx[static_cast<size_t>(r)];
+    out.u0.row(r) = all.u0.row(i);
+    out.u1.row(r) = all.u1.row(i);
+    out.dt(r) = all.dt(i);
+  }
+}
+
+std::vector<long> batch_indices(long n_pairs, long batch, std::uint64_t seed, long iteration) {
+  std::vector<long> idx(static_cast<size_t>(n_pairs));
+  std::iota(idx.begin(), idx.end(), 0L);
+  if (batch <= 0 || batch >= n_pairs) return idx;
+  // Partial Fisher–Yates: the first `batch` entries become a uniform sample without replacement.
+  Rng rng(seed, RngStream::training, static_cast<std::uint64_t>(iteration));
+  for (long i = 0; i < batch; ++i) {
+    const long j = i + static_cast<long>(rng.below(static_cast<std::uint64_t>(n_pairs - i)));
+    std::swap(idx[static_cast<size_t>(i)], idx[static_cast<size_t>(j)]);
+  }
+  idx.resize(static_cast<size_t>(batch));
+  std::sort(idx.begin(), idx.end());
+  return idx;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemes
+
+std::string to_string(Scheme s) {
+  switch (s) {
+    case Scheme::dg: return "dg";
+    case Scheme::euler: return "euler";
+    case Scheme::rk2: return "rk2";
+    case Scheme::rk4: return "rk4";
+    case Scheme::dopri5: return "dopri5";
+    case Scheme::leapfrog: return "leapfrog";
+  }
+  return "?";
+}
+
+Scheme parse_scheme(const std::string& name) {
+  for (Scheme s : {Scheme::dg, Scheme::euler, Scheme::rk2, Scheme::rk4, Scheme::dopri5, Scheme::leapfrog})
+    if (to_string(s) == name) return s;
+  throw ConfigError(fmt::format("unknown training integrator '{}' (known: rk2, dopri5, euler, rk4, leapfrog, dg)", name));
+}
+
+Scheme default_scheme(ModelKind kind) {
+  switch (kind) {
+    case ModelKind::dgnet: return Scheme::dg;
+    case ModelKind::srnn: return Scheme::leapfrog;
+    default: return Scheme::rk2;
+  }
+}
+
+void check_scheme(ModelKind kind, Scheme s) {
+  const std::string m = to_string(kind), n = to_string(s);
+  switch (kind) {
+    case ModelKind::dgnet:
+      if (s != Scheme::dg) throw ConfigError(fmt::format("model dgnet trains with its discrete gradient (paper Eq. 11), not with integrator '{}' (accepted: dg)", n));
+      return;
+    case ModelKind::srnn:
+      if (s != Scheme::leapfrog) throw ConfigError(fmt::format("model srnn trains through a leapfrog step, not with integrator '{}' (accepted: leapfrog)", n));
+      return;
+    default:
+      if (s == Scheme::dg || s == Scheme::leapfrog)
+        throw ConfigError(fmt::format("model {} cannot train with integrator '{}' (accepted: rk2, dopri5, euler, rk4)", m, n));
+  }
+}
+
+namespace {
+
+// [B, dim] matrix whose row r is v(r).
+Mat rows_of(const Vec& v, Eigen::Index cols) { return v.replicate(1, cols); }
+
+// One explicit Runge–Kutta step of size h (normalised time) on the tape: k_i = Δt ⊙ f(y_i).
+// Stages that influence neither y_new nor a later needed stage are skipped (dopri5's 7th, FSAL
+// stage only serves the error estimate).
+Var rk_step(Model& model, const ode::ButcherTableau& tab, Var y, Var dt_rows, double h) {
+  const int s = tab.stages();
+  std::vector<char> needed(static_cast<size_t>(s), 0);
+  for (int i = s - 1; i >= 0; --i) {
+    bool need = tab.b(i) != 0.0;
+    for (int j = i + 1; j < s && !need; ++j) need = needed[static_cast<size_t>(j)] && tab.a(j, i) != 0.0;
+    needed[static_cast<size_t>(i)] = need;
+  }
+  std::vector<Var> k(static_cast<size_t>(s));
+  for (int i = 0; i < s; ++i) {
+    if (!needed[static_cast<size_t>(i)]) continue;
+    Var yi = y;
+    for (int j = 0; j < i; ++j)
+      if (tab.a(i, j) != 0.0) yi = ad::add(yi, ad::scale(k[static_cast<size_t>(j)], h * tab.a(i, j)));
+    k[static_cast<size_t>(i)] = ad::mul(model.time_derivative(yi), dt_rows);
+  }
+  Var y_new = y;
+  for (int i = 0; i < s; ++i)
+    if (tab.b(i) != 0.0) y_new = ad::add(y_new, ad::scale(k[static_cast<size_t>(i)], h * tab.b(i)));
+  return y_new;
+}
+
+// One Störmer–Verlet step (kick-drift-kick) for u = (q, p) with a separable H; f = S ∇H gives
+// q' (depends on p only) and p' (depends on q only). dt_half [B, m] holds Δt per row.
+Var leapfrog_step(Model& model, ad::Tape& tape, Var u, Var dt_half) {
+  const Eigen::Index n = u.cols(), m = n / 2;
+  Mat sq = Mat::Zero(n, m), sp = Mat::Zero(n, m);
+  sq.topRows(m).setIdentity();
+  sp.bottomRows(m).setIdentity();
+  const Var Sq = tape.leaf(sq), Sp = tape.leaf(sp);
+  const auto join = [&](Var q, Var p) { return ad::add(ad::matmul(q, Sq, false, true), ad::matmul(p, Sp, false, true)); };
+  const Var q = ad::matmul(u, Sq), p = ad::matmul(u, Sp);
+  const Var p_dot0 = ad::matmul(model.time_derivative(u), Sp);
+  const Var p_half = ad::add(p, ad::scale(ad::mul(p_dot0, dt_half), 0.5));
+  const Var q_dot = ad::matmul(model.time_derivative(join(q, p_half)), Sq);
+  const Var q1 = ad::add(q, ad::mul(q_dot, dt_half));
+  const Var p_dot1 = ad::matmul(model.time_derivative(join(q1, p_half)), Sp);
+  const Var p1 = ad::add(p_half, ad::scale(ad::mul(p_dot1, dt_half), 0.5));
+  return join(q1, p1);
+}
+
+}  // namespace
+
+std::vector<double> dopri5_steps(Model& model, const PairSet& batch, const LossOptions& opt) {
+  const Eigen::Index b = batch.u0.rows(), n = batch.u0.cols();
+  const Mat dt_rows = rows_of(batch.dt, n);
+  const ode::Rhs f = [&](double, const Vec& y, Vec& dydt) {
+    const Mat du = model.time_derivative(Eigen::Map<const Mat>(y.data(), b, n));
+    Eigen::Map<Mat>(dydt.data(), b, n) = du.cwiseProduct(dt_rows);
+  };
+  auto stepper = ode::make_stepper("dopri5", {opt.rtol, opt.atol});
+  Vec y = Eigen::Map<const Vec>(batch.u0.data(), b * n);
+  double s = 0.0;
+  double h = stepper->initial_step(f, 0.0, y, 1.0);
+  std::vector<double> steps;
+  for (long attempt = 0; attempt < opt.max_steps; ++attempt) {
+    const bool last = s + 1.01 * h >= 1.0;  // Hairer's end handling: land exactly on 1
+    if (last) h = 1.0 - s;
+    const double h_try = h;
+    if (stepper->try_step(f, s, y, h) == ode::StepResult::accepted) {
+      steps.push_back(h_try);
+      if (last) return steps;
+    }
+    if (!std::isfinite(h) || !(h > 1e-14))
+      throw NumericalError(fmt::format("dopri5 training step: step size underflow ({:.3g} of Δt) after {} steps", h, steps.size()));
+  }
+  throw NumericalError(fmt::format("dopri5 training step: more than {} steps within one Δt", opt.max_steps));
+}
+
+Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const LossOptions& opt) {
+  std::vector<double> steps{1.0};
+  if (opt.scheme == Scheme::dopri5) steps = dopri5_steps(model, batch, opt);  // before binding: it uses another tape
+  tape.clear();
+  model.bind(tape);
+  const Eigen::Index n = batch.u0.cols();
+  const Mat inv_dt = rows_of(batch.dt.cwiseInverse(), n);
+  const Var u0 = tape.leaf(batch.u0), u1 = tape.leaf(batch.u1);
+  const Var target = tape.leaf((batch.u1 - batch.u0).cwiseProduct(inv_dt));
+  Var slope;
+  if (opt.scheme == Scheme::dg) {
+    slope = model.discrete_time_derivative(u1, u0);
+  } else {
+    Var y = u0;
+    if (opt.scheme == Scheme::leapfrog) {
+      y = leapfrog_step(model, tape, u0, tape.leaf(rows_of(batch.dt, n / 2)));
+    } else {
+      const ode::ButcherTableau& tab = ode::tableau(to_string(opt.scheme));
+      const Var dt_rows = tape.leaf(rows_of(batch.dt, n));
+      for (double h : steps) y = rk_step(model, tab, y, dt_rows, h);
+    }
+    slope = ad::mul(ad::sub(y, u0), tape.leaf(inv_dt));
+  }
+  return mse(slope, target);
+}
+
+double evaluate_loss(Model& model, ad::Tape& tape, const PairSet& pairs, const LossOptions& opt, long chunk) {
+  const long p = pairs.size();
+  if (p == 0) return std::nan("");
+  // Bound the rows of the hidden activations (PDE: pairs x sites) to keep memory small.
+  const long rows_per_pair = model.config().pde ? model.config().dim : 1;
+  chunk = std::max(1L, std::min(chunk, 100000L / rows_per_pair));
+  double sum = 0.0;
+  PairSet part;
+  std::vector<long> idx;
+  for (long first = 0; first < p; first += chunk) {
+    const long count = std::min(chunk, p - first);
+    idx.resize(static_cast<size_t>(count));
+    std::iota(idx.begin(), idx.end(), first);
+    gather(pairs, idx, part);
+    sum += record_loss(model, tape, part, opt).value()(0, 0) * static_cast<double>(count);
+  }
+  return sum / static_cast<double>(p);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optimisation
+
+PairObjective::PairObjective(Model& model, const PairSet& train, long batch, std::uint64_t seed, LossOptions opt)
+    : model_(model), train_(train), batch_(batch), seed_(seed), opt_(opt) {
+  if (train.size() == 0) throw ConfigError("the training split has no pairs");
+}
+
+double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, Vec& grad) {
+  if (&theta != &model_.params().theta()) throw Error("PairObjective: theta must be the model's parameter vector");
+  gather(train_, batch_indices(train_.size(), batch_, seed_, iteration), scratch_);
+  const Var loss = record_loss(model_, tape_, scratch_, opt_);
+  tape_.backward(loss);
+  model_.gradient(grad);
+  return loss.value()(0, 0);
+}
+
+void PairObjective::after_step(Vec&) { model_.project(); }
+
+long optimize(Objective& objective, Vec& theta, Adam& adam, long first, long last, const std::vector<Callback>& callbacks) {
+  Vec grad = Vec::Zero(theta.size());
+  for (long it = first; it < last; ++it) {
+    const double loss = objective.evaluate_with_gradient(theta, it, grad);
+    if (!std::isfinite(loss) || !grad.allFinite())
+      throw NumericalError(fmt::format("training diverged: the {} is not finite ({}) at iteration {}",
+                                       std::isfinite(loss) ? "gradient" : "loss", std::isfinite(loss) ? "NaN or Inf" : fmt::format("{}", loss), it + 1));
+    adam.step(theta, grad);
+    objective.after_step(theta);
+    bool stop = false;
+    for (const auto& cb : callbacks) stop = cb({it, loss}) || stop;
+    if (stop) return it + 1;
+  }
+  return std::max(first, last);
+}
+
+std::string checksum(const std::vector<double>& data) {
+  std::uint64_t h = 14695981039346656037ULL;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  for (size_t i = 0; i < data.size() * sizeof(double); ++i) {
+    h ^= bytes[i];
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+}  // namespace dgsim::nn
