@@ -368,7 +368,20 @@ int run_train(const std::vector<std::string>& args) {
   const double final_train = log_rows.back()[1], final_test = log_rows.back()[2];
   const double its_per_s = train_seconds > 0 ? static_cast<double>(next - first) / train_seconds : 0.0;
 
+  // DGNet on ODE states: the implicit scheme (Eq. 6) on the test pairs, once, at the end.
+  std::optional<nn::ImplicitScores> implicit;
+  if (kind == nn::ModelKind::dgnet && !cfg.pde && test.size() > 0) {
+    implicit = nn::implicit_scores(*model, test);
+    if (implicit->not_converged > 0)
+      DGSIM_LOG_WARN("implicit test predictions: {} Newton solves did not reach 1e-12", implicit->not_converged);
+  }
+
   nn::ModelFile f = make_file(false);
+  if (implicit) {
+    f.info_numbers["result.test_implicit_one_step_mse"] = implicit->one_step;
+    f.info_numbers["result.test_implicit_rollout_mse"] = implicit->rollout;
+    f.info_ints["result.test_rollout_runs"] = implicit->n_runs;
+  }
   f.info_numbers["result.train_loss"] = final_train;
   f.info_numbers["result.test_loss"] = final_test;
   f.info_numbers["result.seconds"] = elapsed();
@@ -376,11 +389,18 @@ int run_train(const std::vector<std::string>& args) {
   nn::write_model_file(output, f);
   std::remove(ckpt_path.c_str());
 
+  const std::string implicit_json =
+      implicit ? fmt::format(", \"test_implicit_one_step_mse\": {}, \"test_implicit_rollout_mse\": {}", json_number(implicit->one_step),
+                             json_number(implicit->rollout))
+               : "";
   if (common.json)
     std::cout << fmt::format("{{\"output\": {}, \"model\": {}, \"system\": {}, \"integrator\": {}, \"iterations\": {}, "
-                             "\"train_loss\": {}, \"test_loss\": {}, \"seconds\": {:.3f}, \"iterations_per_second\": {:.4g}}}\n",
+                             "\"train_loss\": {}, \"test_loss\": {}{}, \"seconds\": {:.3f}, \"iterations_per_second\": {:.4g}}}\n",
                              json_quote(output), json_quote(model_name), json_quote(data.system), json_quote(nn::to_string(scheme)),
-                             iterations, json_number(final_train), json_number(final_test), elapsed(), its_per_s);
+                             iterations, json_number(final_train), json_number(final_test), implicit_json, elapsed(), its_per_s);
+  if (implicit)
+    DGSIM_LOG_INFO("implicit DG predictions on the test pairs: one-step MSE {:.4g}, rollout MSE {:.4g} ({} runs)",
+                   implicit->one_step, implicit->rollout, implicit->n_runs);
   DGSIM_LOG_INFO("trained {} on {}: {} iterations in {:.2f} s ({:.3g} it/s), train loss {:.4g}, test loss {:.4g}; wrote {}",
                  model_name, data.system, iterations, elapsed(), its_per_s, final_train, final_test, output);
   return 0;

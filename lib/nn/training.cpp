@@ -1,12 +1,15 @@
 #include "lib/nn/training.hpp"
 
+#include <Eigen/LU>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include "lib/core/error.hpp"
+#include "lib/core/log.hpp"
 #include "lib/core/rng.hpp"
 #include "lib/ode/butcher.hpp"
 #include "lib/ode/stepper.hpp"
@@ -30,6 +33,10 @@ PairSet make_pairs(const io::TrajectorySet& d, int split, double fixed_dt) {
     }
   PairSet p;
   const auto rows = static_cast<Eigen::Index>(sel.size());
+  for (const auto& [j, n] : sel) {
+    p.traj.push_back(j);
+    p.step.push_back(n);
+  }
   p.u0.resize(rows, dim);
   p.u1.resize(rows, dim);
   p.dt.resize(rows);
@@ -187,7 +194,11 @@ std::vector<double> dopri5_steps(Model& model, const PairSet& batch, const LossO
     const double h_try = h;
     if (stepper->try_step(f, s, y, h) == ode::StepResult::accepted) {
       steps.push_back(h_try);
-      if (last) return steps;
+      if (last) {
+        DGSIM_LOG_DEBUG("dopri5 training step: {} accepted, {} rejected steps, {} evaluations", steps.size(),
+                        stepper->stats().n_rejected, stepper->stats().n_rhs);
+        return steps;
+      }
     }
     if (!std::isfinite(h) || !(h > 1e-14))
       throw NumericalError(fmt::format("dopri5 training step: step size underflow ({:.3g} of Δt) after {} steps", h, steps.size()));
@@ -238,6 +249,79 @@ double evaluate_loss(Model& model, ad::Tape& tape, const PairSet& pairs, const L
     sum += record_loss(model, tape, part, opt).value()(0, 0) * static_cast<double>(count);
   }
   return sum / static_cast<double>(p);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Implicit DGNet steps
+
+Mat dg_step(Model& model, const Mat& u0, const Vec& dt, double tol, int max_iter, long* not_converged) {
+  const Eigen::Index b = u0.rows(), n = u0.cols();
+  const Mat dt_rows = rows_of(dt, n);
+  // Explicit midpoint guess.
+  const Mat k1 = model.time_derivative(u0);
+  Mat v = u0 + dt_rows.cwiseProduct(model.time_derivative(u0 + 0.5 * dt_rows.cwiseProduct(k1)));
+  std::vector<char> done(static_cast<size_t>(b), 0);
+  ad::Tape tape;
+  for (int it = 0; it < max_iter; ++it) {
+    tape.clear();
+    model.bind(tape);
+    const Var uu = tape.leaf(u0), vv = tape.leaf(v);
+    const Var f = model.discrete_time_derivative(uu, vv);  // Ḡ ∇̄H(u0, v) [B, n]
+    const Mat r = v - u0 - dt_rows.cwiseProduct(f.value());
+    // jac[i] [B, n]: row r holds ∂f_i/∂v of sample r (the rows are independent).
+    std::vector<Mat> jac(static_cast<size_t>(n));
+    for (Eigen::Index i = 0; i < n; ++i) {
+      Mat e = Mat::Zero(b, n);
+      e.col(i).setOnes();
+      jac[static_cast<size_t>(i)] = tape.gradient(ad::mul(f, tape.leaf(e)), vv, false).value();
+    }
+    for (Eigen::Index row = 0; row < b; ++row) {
+      if (done[static_cast<size_t>(row)]) continue;
+      Mat j = Mat::Identity(n, n);
+      for (Eigen::Index i = 0; i < n; ++i) j.row(i) -= dt(row) * jac[static_cast<size_t>(i)].row(row);
+      const Vec delta = j.partialPivLu().solve(Vec(r.row(row).transpose()));
+      v.row(row) -= delta.transpose();
+      const double size = delta.lpNorm<Eigen::Infinity>();
+      if (size <= tol * std::max(1.0, v.row(row).lpNorm<Eigen::Infinity>())) done[static_cast<size_t>(row)] = 1;
+    }
+    if (std::all_of(done.begin(), done.end(), [](char c) { return c != 0; })) break;
+  }
+  if (not_converged) *not_converged += static_cast<long>(std::count(done.begin(), done.end(), 0));
+  return v;
+}
+
+ImplicitScores implicit_scores(Model& model, const PairSet& test) {
+  ImplicitScores s;
+  if (test.size() == 0) return s;
+  const Mat one = dg_step(model, test.u0, test.dt, 1e-12, 50, &s.not_converged);
+  s.one_step = (one - test.u1).array().square().mean();
+  // Runs of consecutive pairs; runs of equal length are rolled out together.
+  std::map<long, std::vector<long>> runs_by_length;  // length -> first pair of each run
+  for (long i = 0; i < test.size();) {
+    long j = i + 1;
+    while (j < test.size() && test.traj[static_cast<size_t>(j)] == test.traj[static_cast<size_t>(i)] &&
+           test.step[static_cast<size_t>(j)] == test.step[static_cast<size_t>(j - 1)] + 1)
+      ++j;
+    runs_by_length[j - i].push_back(i);
+    ++s.n_runs;
+    i = j;
+  }
+  double sum = 0.0;
+  long count = 0;
+  for (const auto& [length, firsts] : runs_by_length) {
+    const auto b = static_cast<Eigen::Index>(firsts.size());
+    Mat u(b, test.u0.cols());
+    Vec dt(b);
+    for (Eigen::Index r = 0; r < b; ++r) u.row(r) = test.u0.row(firsts[static_cast<size_t>(r)]);
+    for (long k = 0; k < length; ++k) {
+      for (Eigen::Index r = 0; r < b; ++r) dt(r) = test.dt(firsts[static_cast<size_t>(r)] + k);
+      u = dg_step(model, u, dt, 1e-12, 50, &s.not_converged);
+      for (Eigen::Index r = 0; r < b; ++r) sum += (u.row(r) - test.u1.row(firsts[static_cast<size_t>(r)] + k)).squaredNorm();
+      count += b * test.u0.cols();
+    }
+  }
+  s.rollout = sum / static_cast<double>(count);
+  return s;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ struct PairSet {
   Mat u0;  // [P, dim] u_n
   Mat u1;  // [P, dim] u_{n+1}
   Vec dt;  // [P] Δt_n
+  std::vector<long> traj, step;  // [P] series and time index n of each pair (make_pairs only)
   long size() const { return static_cast<long>(u0.rows()); }
 };
 
@@ -85,6 +86,23 @@ ad::Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const Lo
 // The loss over all pairs (mean over pairs and components), evaluated in chunks of at most
 // `chunk` pairs without weight gradients; NaN when there are no pairs.
 double evaluate_loss(Model& model, ad::Tape& tape, const PairSet& pairs, const LossOptions& opt, long chunk = 500);
+
+// The implicit DGNet step (paper Eq. 6) for a batch: solves (u1 - u0)/Δt = Ḡ ∇̄H(u1, u0) for
+// every row by Newton's method on the batch (Jacobians by one backward sweep per component,
+// so meant for ODE-sized states), started from the explicit midpoint step, until the largest
+// update is below tol (the authors' xtol 1e-12). Rows that do not converge within max_iter are
+// counted in *not_converged and keep the last iterate.
+Mat dg_step(Model& model, const Mat& u0, const Vec& dt, double tol = 1e-12, int max_iter = 50, long* not_converged = nullptr);
+
+struct ImplicitScores {
+  double one_step = 0;   // mean over test pairs and components of (û_{n+1} - u_{n+1})^2, û by dg_step
+  double rollout = 0;    // mean of (û - u)^2 over each run of consecutive test pairs rolled out from its first state
+  long n_runs = 0;
+  long not_converged = 0;
+};
+// DGNet's implicit predictions on a pair set made by make_pairs (done once after training; the
+// per-iteration test loss is the explicit Eq. 11).
+ImplicitScores implicit_scores(Model& model, const PairSet& test);
 
 // What optimize() minimises: the loss of iteration i at θ and its gradient.
 class Objective {

@@ -306,6 +306,24 @@ TEST_CASE("train: callbacks stop training and a non-finite loss stops before the
   CHECK(adam.steps() == 3);
 }
 
+TEST_CASE("train: the implicit DG step solves Eq. 6 and conserves the learned energy") {
+  const PairSet p = make_pairs(small_set(3, 6, 2, 0.3), 1);
+  Model model(small_config(ModelKind::dgnet));
+  long bad = 0;
+  const Mat u1 = dg_step(model, p.u0, p.dt, 1e-12, 50, &bad);
+  CHECK(bad == 0);
+  const Mat f = model.discrete_time_derivative(p.u0, u1);
+  const Mat residual = (u1 - p.u0) - p.dt.replicate(1, 2).cwiseProduct(f);
+  CHECK(residual.lpNorm<Eigen::Infinity>() < 1e-12);
+  const Mat h0 = model.energy(p.u0), h1 = model.energy(u1);
+  CHECK((h1 - h0).lpNorm<Eigen::Infinity>() < 1e-12);
+  const ImplicitScores s = implicit_scores(model, p);
+  CHECK(s.n_runs == 1);
+  CHECK(s.not_converged == 0);
+  CHECK(s.one_step > 0);
+  CHECK(s.rollout >= 0);
+}
+
 TEST_CASE("train: checksum of the data") {
   CHECK(checksum({}) == "cbf29ce484222325");
   CHECK(checksum({1.0, 2.0}) != checksum({2.0, 1.0}));
