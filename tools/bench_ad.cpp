@@ -1,7 +1,7 @@
 // bench_ad: speed of one DGNet training step on the paper's networks, against this machine's
 // DGEMM rate measured in the same run, and a count of heap allocations in steady state.
 //
-//   bench_ad [--threads N] [--reps R]
+//   bench_ad [--threads N] [--reps R] [--only kdv|mass-spring]
 //
 // Steps timed: tape.clear(), bind, two forward passes (u_n, u_n+1), the discrete gradient
 // recorded on the tape, G applied, the loss of paper Eq. 11, the reverse sweep to all weights,
@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -78,6 +79,13 @@ namespace {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+// CPU time of the whole process (all threads): robust to other jobs on a shared machine.
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -90,19 +98,26 @@ Mat random_mat(Eigen::Index r, Eigen::Index c, std::uint64_t index, double scale
   return m;
 }
 
+struct Rate {
+  double wall = 0, cpu = 0;  // GFLOP/s by wall-clock and by CPU time
+};
+
 // Best-of-reps rate of a 1000^3 product with the same GEMM the tape uses.
-double dgemm_gflops(int reps) {
+Rate dgemm_gflops(int reps) {
   const Eigen::Index n = 1000;
   const Mat a = random_mat(n, n, 1, 1.0), b = random_mat(n, n, 2, 1.0);
   Mat c(n, n);
   c.noalias() = a * b;  // warm-up
-  double best = 1e30;
+  double best = 1e30, best_cpu = 1e30;
   for (int r = 0; r < reps; ++r) {
     const auto t0 = Clock::now();
+    const double c0 = cpu_seconds();
     c.noalias() = a * b;
     best = std::min(best, seconds_since(t0));
+    best_cpu = std::min(best_cpu, cpu_seconds() - c0);
   }
-  return 2.0 * static_cast<double>(n * n * n) / best * 1e-9;
+  const double flop = 2.0 * static_cast<double>(n * n * n) * 1e-9;
+  return {flop / best, flop / best_cpu};
 }
 
 double gemm_flops_on_tape(const ad::Tape& tape) {
@@ -118,7 +133,7 @@ double gemm_flops_on_tape(const ad::Tape& tape) {
 }
 
 struct StepResult {
-  double seconds = 0, gflop = 0;
+  double seconds = 0, cpu_seconds = 0, gflop = 0;
   long allocs = 0;
 };
 
@@ -141,36 +156,79 @@ StepResult bench_dgnet(nn::Model& model, const Mat& u0, const Mat& u1, double dt
   step();
   g_counting = false;
   r.allocs = g_allocs.load();
-  std::vector<double> times;
+  std::vector<double> times, cpu;
   for (int i = 0; i < reps; ++i) {
     const auto t0 = Clock::now();
+    const double c0 = cpu_seconds();
     step();
     times.push_back(seconds_since(t0));
+    cpu.push_back(cpu_seconds() - c0);
   }
   r.seconds = median(times);
+  r.cpu_seconds = median(cpu);
   r.gflop = gemm_flops_on_tape(tape) * 1e-9;
   return r;
+}
+
+// Cost of ∇̄H(u, v) relative to ∇H(u) (both with the forward passes, no weight gradients).
+void bench_gradients(nn::Model& model, const Mat& u0, const Mat& u1, int reps) {
+  ad::Tape tape;
+  auto grad = [&] {
+    tape.clear();
+    model.bind(tape);
+    const ad::Var u = tape.leaf(u0);
+    tape.gradient(model.energy(u), u, false);
+  };
+  auto dgrad = [&] {
+    tape.clear();
+    model.bind(tape);
+    const ad::Var u = tape.leaf(u0), v = tape.leaf(u1);
+    tape.discrete_gradient(model.energy(u), model.energy(v), u, v, false);
+  };
+  auto time = [&](auto&& f) {
+    for (int i = 0; i < 2; ++i) f();
+    std::vector<double> cpu;
+    for (int i = 0; i < reps; ++i) {
+      const double c0 = cpu_seconds();
+      f();
+      cpu.push_back(cpu_seconds() - c0);
+    }
+    return median(cpu);
+  };
+  const double tg = time(grad), td = time(dgrad);
+  fmt::print("  gradient ∇H(u): {:.1f} ms CPU; discrete gradient ∇̄H(u, v): {:.1f} ms CPU ({:.2f}x)\n", tg * 1e3, td * 1e3,
+             td / tg);
+}
+
+void report(const char* what, const StepResult& r, const Rate& dgemm, double pytorch_seconds) {
+  fmt::print("{}: {:.1f} ms wall ({:.1f} ms CPU), GEMM {:.2f} GFLOP -> {:.1f} GFLOP/s = {:.2f} of DGEMM "
+             "(by CPU time: {:.1f} GFLOP/s = {:.2f}); {:.1f}x faster than PyTorch's {} s; {} heap allocations per step\n",
+             what, r.seconds * 1e3, r.cpu_seconds * 1e3, r.gflop, r.gflop / r.seconds, r.gflop / r.seconds / dgemm.wall,
+             r.gflop / r.cpu_seconds, r.gflop / r.cpu_seconds / dgemm.cpu, pytorch_seconds / r.seconds, pytorch_seconds,
+             r.allocs);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   int threads = 1, reps = 15;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--reps" && i + 1 < argc) reps = std::atoi(argv[++i]);
+    else if (a == "--only" && i + 1 < argc) only = argv[++i];
     else {
-      fmt::print(stderr, "usage: bench_ad [--threads N] [--reps R]\n");
+      fmt::print(stderr, "usage: bench_ad [--threads N] [--reps R] [--only kdv|mass-spring]\n");
       return 2;
     }
   }
   ad::set_gemm_threads(threads);
-  const double dgemm = dgemm_gflops(5);
-  fmt::print("GEMM backend {} with {} thread(s); DGEMM 1000x1000x1000: {:.1f} GFLOP/s\n", ad::gemm_backend(),
-             ad::gemm_threads(), dgemm);
+  const Rate dgemm = dgemm_gflops(5);
+  fmt::print("GEMM backend {} with {} thread(s); DGEMM 1000x1000x1000: {:.1f} GFLOP/s (wall), {:.1f} GFLOP/s per CPU second\n",
+             ad::gemm_backend(), ad::gemm_threads(), dgemm.wall, dgemm.cpu);
 
-  {  // KdV: N = 50 sites, 200 channels, batch 200, float64.
+  if (only.empty() || only == "kdv") {  // KdV: N = 50 sites, 200 channels, batch 200, float64.
     nn::ModelConfig c;
     c.kind = nn::ModelKind::dgnet;
     c.pde = true;
@@ -181,11 +239,10 @@ int main(int argc, char** argv) {
     nn::Model model(c);
     const Mat u0 = random_mat(200, 50, 3, 0.5), u1 = u0 + random_mat(200, 50, 4, 1e-3);
     const StepResult r = bench_dgnet(model, u0, u1, 0.001, reps);
-    fmt::print("KdV DGNet step (N=50, C=200, B=200): {:.1f} ms, GEMM {:.2f} GFLOP -> {:.1f} GFLOP/s = {:.2f} of DGEMM; "
-               "{:.1f}x faster than PyTorch's 1.1 s; {} heap allocations per step\n",
-               r.seconds * 1e3, r.gflop, r.gflop / r.seconds, r.gflop / r.seconds / dgemm, 1.1 / r.seconds, r.allocs);
+    report("KdV DGNet step (N=50, C=200, B=200)", r, dgemm, 1.1);
+    bench_gradients(model, u0, u1, reps);
   }
-  {  // Mass-spring: MLP 2 -> 200 -> 200 -> 1, full training set as one batch (2475 pairs).
+  if (only.empty() || only == "mass-spring") {  // Mass-spring: MLP 2 -> 200 -> 200 -> 1, full training set as one batch (2475 pairs).
     nn::ModelConfig c;
     c.kind = nn::ModelKind::dgnet;
     c.dim = 2;
@@ -193,9 +250,8 @@ int main(int argc, char** argv) {
     nn::Model model(c);
     const Mat u0 = random_mat(2475, 2, 5, 0.7), u1 = u0 + random_mat(2475, 2, 6, 0.1);
     const StepResult r = bench_dgnet(model, u0, u1, 20.0 / 99.0, reps);
-    fmt::print("mass-spring DGNet step (B=2475, 200 hidden): {:.2f} ms, GEMM {:.2f} GFLOP -> {:.1f} GFLOP/s = {:.2f} of "
-               "DGEMM; {:.1f}x faster than PyTorch's 0.115 s (float32); {} heap allocations per step\n",
-               r.seconds * 1e3, r.gflop, r.gflop / r.seconds, r.gflop / r.seconds / dgemm, 0.115 / r.seconds, r.allocs);
+    report("mass-spring DGNet step (B=2475, 200 hidden)", r, dgemm, 0.115);
+    bench_gradients(model, u0, u1, reps);
   }
   return 0;
 }

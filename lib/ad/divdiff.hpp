@@ -22,6 +22,19 @@ double dd_sin_da(double a, double b);
 double dd_cos(double a, double b);
 double dd_cos_da(double a, double b);
 
+// Batched tanh kernels over n entries: out = dd; da, db = g .* d/da dd, g .* d/db dd. One vectorisable
+// pass uses the small-|a - b| series for every entry, a second pass redoes the few entries
+// with |a - b| > 1/8 with the closed forms.
+void dd_tanh_batch(const double* a, const double* b, const double* ta, const double* tb, double* __restrict out, long n);
+void dd_tanh_partials_batch(const double* a, const double* b, const double* ta, const double* tb, const double* g,
+                            double* __restrict da, double* __restrict db, long n);
+
+// Any f: dd(a, b) and d/da dd(a, b), given fa = f(a), fb = f(b).
+double dd(Fn f, double a, double b, double fa, double fb);
+double dd_da(Fn f, double a, double b, double fa, double fb);
+
 double fn_value(Fn f, double x);
+double tanh(double x);  // within a few ulps of tanh, faster than std::tanh
+void tanh_batch(const double* x, double* out, long n);  // the same, vectorised; out = tanh(x)
 
 }  // namespace dgsim::ad::detail

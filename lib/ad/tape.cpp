@@ -16,7 +16,10 @@ const Mat& Var::value() const { return tape->value(*this); }
 // ---------------------------------------------------------------------------------------------
 // Tape bookkeeping
 
-void Tape::clear() { n_ = 0; }
+void Tape::clear() {
+  n_ = 0;
+  grad_of_.clear();  // keeps its capacity
+}
 
 Tape::Node& Tape::push(Op op, int a, int b) {
   if (static_cast<std::size_t>(n_) == nodes_.size()) nodes_.emplace_back();
@@ -25,7 +28,7 @@ Tape::Node& Tape::push(Op op, int a, int b) {
   nd.fn = Fn::tanh;
   nd.in[0] = a;
   nd.in[1] = b;
-  nd.in[2] = nd.in[3] = -1;
+  nd.in[2] = nd.in[3] = nd.in[4] = -1;
   nd.i0 = nd.i1 = 0;
   nd.s = 0.0;
   nd.needs_grad = record_needs_grad_ && ((a >= 0 && node(a).needs_grad) || (b >= 0 && node(b).needs_grad));
@@ -58,15 +61,15 @@ void check_same_shape(const char* what, const Mat& a, const Mat& b) {
 
 Var matmul(Var a, Var b, bool trans_a, bool trans_b) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(Op::matmul, a.id, b.id);
-  y.i0 = trans_a;
-  y.i1 = trans_b;
   const Mat& A = t.node(a.id).value;
   const Mat& B = t.node(b.id).value;
   const Index k_a = trans_a ? A.rows() : A.cols();
   const Index k_b = trans_b ? B.cols() : B.rows();
   if (k_a != k_b)
     throw Error(fmt::format("ad: matmul: inner dimensions {} and {} differ", k_a, k_b));
+  auto& y = t.push(Op::matmul, a.id, b.id);  // after the checks: a failed op records nothing
+  y.i0 = trans_a;
+  y.i1 = trans_b;
   y.value.resize(trans_a ? A.cols() : A.rows(), trans_b ? B.rows() : B.cols());
   if (!trans_a && !trans_b) y.value.noalias() = A * B;
   else if (trans_a && !trans_b) y.value.noalias() = A.transpose() * B;
@@ -77,28 +80,28 @@ Var matmul(Var a, Var b, bool trans_a, bool trans_b) {
 
 Var add(Var a, Var b) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(Op::add, a.id, b.id);
   check_same_shape("add", t.node(a.id).value, t.node(b.id).value);
+  auto& y = t.push(Op::add, a.id, b.id);
   y.value = t.node(a.id).value + t.node(b.id).value;
   return t.var(t.size() - 1);
 }
 
 Var sub(Var a, Var b) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(Op::sub, a.id, b.id);
   check_same_shape("sub", t.node(a.id).value, t.node(b.id).value);
+  auto& y = t.push(Op::sub, a.id, b.id);
   y.value = t.node(a.id).value - t.node(b.id).value;
   return t.var(t.size() - 1);
 }
 
 Var add_row(Var a, Var row) {
   Tape& t = tape_of(a, row);
-  auto& y = t.push(Op::add_row, a.id, row.id);
   const Mat& A = t.node(a.id).value;
   const Mat& R = t.node(row.id).value;
   if (R.rows() != 1 || R.cols() != A.cols())
     throw Error(fmt::format("ad: add_row: row [{}, {}] does not match [{}, {}]", R.rows(), R.cols(),
                             A.rows(), A.cols()));
+  auto& y = t.push(Op::add_row, a.id, row.id);
   y.value.resize(A.rows(), A.cols());
   for (Index j = 0; j < A.cols(); ++j) y.value.col(j) = A.col(j).array() + R(0, j);
   return t.var(t.size() - 1);
@@ -106,8 +109,8 @@ Var add_row(Var a, Var row) {
 
 Var mul(Var a, Var b) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(Op::mul, a.id, b.id);
   check_same_shape("mul", t.node(a.id).value, t.node(b.id).value);
+  auto& y = t.push(Op::mul, a.id, b.id);
   y.value = t.node(a.id).value.cwiseProduct(t.node(b.id).value);
   return t.var(t.size() - 1);
 }
@@ -156,9 +159,9 @@ Var mean_all(Var a) { return scale(sum_all(a), 1.0 / static_cast<double>(a.value
 
 Var bcast_rows(Var a, Index rows) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::bcast_rows, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (A.rows() != 1) throw Error("ad: bcast_rows needs a single row");
+  auto& y = t.push(Op::bcast_rows, a.id, -1);
   y.i0 = static_cast<int>(rows);
   y.value.resize(rows, A.cols());
   for (Index j = 0; j < A.cols(); ++j) y.value.col(j).setConstant(A(0, j));
@@ -167,9 +170,9 @@ Var bcast_rows(Var a, Index rows) {
 
 Var bcast_cols(Var a, Index cols) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::bcast_cols, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (A.cols() != 1) throw Error("ad: bcast_cols needs a single column");
+  auto& y = t.push(Op::bcast_cols, a.id, -1);
   y.i0 = static_cast<int>(cols);
   y.value.resize(A.rows(), cols);
   for (Index j = 0; j < cols; ++j) y.value.col(j) = A.col(0);
@@ -178,9 +181,9 @@ Var bcast_cols(Var a, Index cols) {
 
 Var bcast_all(Var a, Index rows, Index cols) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::bcast_all, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (A.size() != 1) throw Error("ad: bcast_all needs a [1, 1] value");
+  auto& y = t.push(Op::bcast_all, a.id, -1);
   y.i0 = static_cast<int>(rows);
   y.i1 = static_cast<int>(cols);
   y.value.setConstant(rows, cols, A(0, 0));
@@ -194,27 +197,68 @@ Var square(Var a) {
   return t.var(t.size() - 1);
 }
 
+namespace {
+
+// dst(r) = src((r + s) mod R) for one column (dst = with add_to ? dst + shifted : shifted).
+template <class Src, class Dst>
+void shift_column(const Src& src, Dst&& dst, Index s, bool add_to) {
+  const Index r = src.size();
+  const Index k = r == 0 ? 0 : ((s % r) + r) % r;  // shift in [0, r)
+  if (add_to) {
+    dst.head(r - k) += src.segment(k, r - k);
+    dst.tail(k) += src.head(k);
+  } else {
+    dst.head(r - k) = src.segment(k, r - k);
+    dst.tail(k) = src.head(k);
+  }
+}
+
+}  // namespace
+
 Var shift_rows(Var a, Index s) {
   Tape& t = tape_of(a);
   auto& y = t.push(Op::shift_rows, a.id, -1);
   const Mat& A = t.node(a.id).value;
-  const Index r = A.rows();
-  const Index k = r == 0 ? 0 : ((s % r) + r) % r;  // shift in [0, r)
   y.i0 = static_cast<int>(s);
-  y.value.resize(r, A.cols());
-  for (Index j = 0; j < A.cols(); ++j) {
-    y.value.col(j).head(r - k) = A.col(j).segment(k, r - k);
-    y.value.col(j).tail(k) = A.col(j).head(k);
-  }
+  y.value.resize(A.rows(), A.cols());
+  for (Index j = 0; j < A.cols(); ++j) shift_column(A.col(j), y.value.col(j), s, false);
+  return t.var(t.size() - 1);
+}
+
+Var neighbours(Var a, int k, Index stride) {
+  Tape& t = tape_of(a);
+  const Mat& A = t.node(a.id).value;
+  if (k < 1 || k % 2 == 0) throw Error(fmt::format("ad: neighbours: window {} is not odd and positive", k));
+  auto& y = t.push(Op::neighbours, a.id, -1);
+  y.i0 = k;
+  y.i1 = static_cast<int>(stride);
+  const Index c = A.cols();
+  y.value.resize(A.rows(), k * c);
+  for (int j = 0; j < k; ++j)
+    for (Index col = 0; col < c; ++col) shift_column(A.col(col), y.value.col(j * c + col), (j - k / 2) * stride, false);
+  return t.var(t.size() - 1);
+}
+
+Var neighbours_adjoint(Var a, int k, Index stride) {
+  Tape& t = tape_of(a);
+  const Mat& A = t.node(a.id).value;
+  if (k < 1 || A.cols() % k != 0) throw Error(fmt::format("ad: neighbours_adjoint: {} columns do not split in {}", A.cols(), k));
+  auto& y = t.push(Op::neighbours_adjoint, a.id, -1);
+  y.i0 = k;
+  y.i1 = static_cast<int>(stride);
+  const Index c = A.cols() / k;
+  y.value.setZero(A.rows(), c);
+  for (int j = 0; j < k; ++j)
+    for (Index col = 0; col < c; ++col) shift_column(A.col(j * c + col), y.value.col(col), -(j - k / 2) * stride, true);
   return t.var(t.size() - 1);
 }
 
 Var reshape(Var a, Index rows, Index cols) {
   Tape& t = tape_of(a);
-  auto& y = t.push(Op::reshape, a.id, -1);
   const Mat& A = t.node(a.id).value;
   if (rows * cols != A.size())
     throw Error(fmt::format("ad: cannot reshape [{}, {}] to [{}, {}]", A.rows(), A.cols(), rows, cols));
+  auto& y = t.push(Op::reshape, a.id, -1);
   y.i0 = static_cast<int>(rows);
   y.i1 = static_cast<int>(cols);
   y.value.resize(rows, cols);
@@ -229,9 +273,9 @@ Var apply(Fn f, Var a) {
   const Mat& A = t.node(a.id).value;
   y.value.resize(A.rows(), A.cols());
   switch (f) {
-    case Fn::tanh: y.value = A.array().tanh(); break;
     case Fn::sin: y.value = A.array().sin(); break;
     case Fn::cos: y.value = A.array().cos(); break;
+    case Fn::tanh: detail::tanh_batch(A.data(), y.value.data(), A.size()); break;
     case Fn::sigmoid:
     case Fn::softplus: {
       const double* x = A.data();
@@ -245,73 +289,87 @@ Var apply(Fn f, Var a) {
 
 namespace {
 
-// 1 - a^2 and a - a^2: the derivatives of tanh and sigmoid in terms of their values.
-Var tanh_deriv(Var a) {
-  Tape& t = tape_of(a);
-  auto& y = t.push(Op::tanh_deriv, a.id, -1);
-  y.value = 1.0 - t.node(a.id).value.array().square();
+// g .* (1 - y^2) and g .* (y - y^2): a gradient through tanh and sigmoid, from their values y,
+// in one pass (these run on the largest matrices of a backward sweep).
+Var tanh_grad(Var g, Var y) {
+  Tape& t = tape_of(g, y);
+  auto& r = t.push(Op::tanh_grad, g.id, y.id);
+  const Mat& Y = t.node(y.id).value;
+  r.value = t.node(g.id).value.array() * (1.0 - Y.array().square());
   return t.var(t.size() - 1);
 }
 
-Var sigmoid_deriv(Var a) {
-  Tape& t = tape_of(a);
-  auto& y = t.push(Op::sigmoid_deriv, a.id, -1);
-  const Mat& A = t.node(a.id).value;
-  y.value = A.array() * (1.0 - A.array());
+Var sigmoid_grad(Var g, Var y) {
+  Tape& t = tape_of(g, y);
+  auto& r = t.push(Op::sigmoid_grad, g.id, y.id);
+  const Mat& Y = t.node(y.id).value;
+  r.value = t.node(g.id).value.array() * Y.array() * (1.0 - Y.array());
   return t.var(t.size() - 1);
 }
 
-// Records a divided-difference node (divdiff or divdiff_da) and fills its value.
-Var record_divdiff(Op op, Fn f, Var a, Var b, Var fa, Var fb) {
+// Records divdiff(a, b), or (given g) its backward: the pair g .* d/da divdiff(a, b) and
+// g .* d/db divdiff(a, b) = g .* d/da divdiff(b, a) as two divdiff_vjp nodes, computed in one
+// pass (for tanh they share every intermediate).
+struct DivdiffNodes {
+  Var first, second;
+};
+
+DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, Var g) {
   Tape& t = tape_of(a, b);
-  auto& y = t.push(op, a.id, b.id);
-  y.fn = f;
-  y.in[2] = fa.id;
-  y.in[3] = fb.id;
-  const Mat& A = t.node(a.id).value;
-  const Mat& B = t.node(b.id).value;
-  const Mat& FA = t.node(fa.id).value;
-  const Mat& FB = t.node(fb.id).value;
+  tape_of(a, fa);
+  tape_of(a, fb);
+  const bool vjp = g.id >= 0;
+  const int ia = a.id, ib = b.id, ifa = fa.id, ifb = fb.id;
+  auto setup = [&](Op op, int x, int y, int fx, int fy) {
+    auto& nd = t.push(op, x, y);
+    nd.fn = f;
+    nd.in[2] = fx;
+    nd.in[3] = fy;
+    nd.in[4] = g.id;
+    return t.size() - 1;
+  };
+  const Mat& A = t.node(ia).value;
+  const Mat& B = t.node(ib).value;
+  const Mat& FA = t.node(ifa).value;
+  const Mat& FB = t.node(ifb).value;
   check_same_shape("divdiff", A, B);
   check_same_shape("divdiff", A, FA);
   check_same_shape("divdiff", B, FB);
-  y.value.resize(A.rows(), A.cols());
+  if (vjp) check_same_shape("divdiff", A, t.node(g.id).value);
+  const int first = setup(vjp ? Op::divdiff_vjp : Op::divdiff, ia, ib, ifa, ifb);
+  const int second = vjp ? setup(Op::divdiff_vjp, ib, ia, ifb, ifa) : -1;
+  Mat& y0 = t.node(first).value;
+  y0.resize(A.rows(), A.cols());
+  double* out0 = y0.data();
+  double* out1 = nullptr;
+  if (vjp) {
+    Mat& y1 = t.node(second).value;
+    y1.resize(A.rows(), A.cols());
+    out1 = y1.data();
+  }
   const double* pa = A.data();
   const double* pb = B.data();
   const double* pfa = FA.data();
   const double* pfb = FB.data();
-  double* out = y.value.data();
+  const double* pg = vjp ? t.node(g.id).value.data() : nullptr;
   const Index n = A.size();
-  const bool da = op == Op::divdiff_da;
-  // One loop per function so the switch stays out of the inner loop.
-  switch (f) {
-    case Fn::tanh:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_tanh_da(pa[i], pb[i], pfa[i], pfb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_tanh(pa[i], pb[i], pfa[i], pfb[i]);
-      break;
-    case Fn::sigmoid:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_sigmoid_da(pa[i], pb[i], pfa[i], pfb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_sigmoid(pa[i], pb[i], pfa[i], pfb[i]);
-      break;
-    case Fn::softplus:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_softplus_da(pa[i], pb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_softplus(pa[i], pb[i]);
-      break;
-    case Fn::sin:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_sin_da(pa[i], pb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_sin(pa[i], pb[i]);
-      break;
-    case Fn::cos:
-      if (da) for (Index i = 0; i < n; ++i) out[i] = detail::dd_cos_da(pa[i], pb[i]);
-      else for (Index i = 0; i < n; ++i) out[i] = detail::dd_cos(pa[i], pb[i]);
-      break;
+  if (f == Fn::tanh) {
+    if (vjp) detail::dd_tanh_partials_batch(pa, pb, pfa, pfb, pg, out0, out1, n);
+    else detail::dd_tanh_batch(pa, pb, pfa, pfb, out0, n);
+  } else if (vjp) {
+    for (Index i = 0; i < n; ++i) {
+      out0[i] = pg[i] * detail::dd_da(f, pa[i], pb[i], pfa[i], pfb[i]);
+      out1[i] = pg[i] * detail::dd_da(f, pb[i], pa[i], pfb[i], pfa[i]);
+    }
+  } else {
+    for (Index i = 0; i < n; ++i) out0[i] = detail::dd(f, pa[i], pb[i], pfa[i], pfb[i]);
   }
-  return t.var(t.size() - 1);
+  return {t.var(first), vjp ? t.var(second) : Var{}};
 }
 
 }  // namespace
 
-Var divdiff(Fn f, Var a, Var b, Var fa, Var fb) { return record_divdiff(Op::divdiff, f, a, b, fa, fb); }
+Var divdiff(Fn f, Var a, Var b, Var fa, Var fb) { return record_divdiff(f, a, b, fa, fb, Var{}).first; }
 
 // ---------------------------------------------------------------------------------------------
 // Reverse sweeps
@@ -421,6 +479,12 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
     case Op::shift_rows:
       if (wa) accumulate(a, shift_rows(g, -i0).id);
       break;
+    case Op::neighbours:
+      if (wa) accumulate(a, neighbours_adjoint(g, i0, i1).id);
+      break;
+    case Op::neighbours_adjoint:
+      if (wa) accumulate(a, neighbours(g, i0, i1).id);
+      break;
     case Op::reshape:
       if (wa) accumulate(a, reshape(g, node(a).value.rows(), node(a).value.cols()).id);
       break;
@@ -432,33 +496,35 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
         accumulate(a, mul(g, divdiff(f, var(a), var(aq), var(id), var(q))).id);
         break;
       }
-      Var d;
       switch (f) {
-        case Fn::tanh: d = tanh_deriv(var(id)); break;
-        case Fn::sigmoid: d = sigmoid_deriv(var(id)); break;
-        case Fn::softplus: d = sigmoid(var(a)); break;
-        case Fn::sin: d = cos(var(a)); break;
-        case Fn::cos: d = scale(sin(var(a)), -1.0); break;
+        case Fn::tanh: accumulate(a, tanh_grad(g, var(id)).id); break;
+        case Fn::sigmoid: accumulate(a, sigmoid_grad(g, var(id)).id); break;
+        case Fn::softplus: accumulate(a, mul(g, sigmoid(var(a))).id); break;
+        case Fn::sin: accumulate(a, mul(g, cos(var(a))).id); break;
+        case Fn::cos: accumulate(a, scale(mul(g, sin(var(a))), -1.0).id); break;
       }
-      accumulate(a, mul(g, d).id);
       break;
     }
-    case Op::tanh_deriv:
+    case Op::tanh_grad:  // r = a .* (1 - b^2): dr/da = 1 - b^2, dr/db = -2 a b
       if (discrete) throw Error("ad: discrete differentiation through a derivative is not supported");
-      if (wa) accumulate(a, scale(mul(g, var(a)), -2.0).id);
+      if (wa) accumulate(a, tanh_grad(g, var(b)).id);
+      if (wb) accumulate(b, scale(mul(mul(g, var(a)), var(b)), -2.0).id);
       break;
-    case Op::sigmoid_deriv:
+    case Op::sigmoid_grad:  // r = a .* (b - b^2): dr/da = b - b^2, dr/db = a (1 - 2b)
       if (discrete) throw Error("ad: discrete differentiation through a derivative is not supported");
-      if (wa) accumulate(a, mul(g, add_scalar(scale(var(a), -2.0), 1.0)).id);
+      if (wa) accumulate(a, sigmoid_grad(g, var(b)).id);
+      if (wb) accumulate(b, mul(mul(g, var(a)), add_scalar(scale(var(b), -2.0), 1.0)).id);
       break;
     case Op::divdiff: {
       if (discrete) throw Error("ad: discrete differentiation through a divided difference is not supported");
       const int fa = node(id).in[2], fb = node(id).in[3];
-      if (wa) accumulate(a, mul(g, record_divdiff(Op::divdiff_da, f, var(a), var(b), var(fa), var(fb))).id);
-      if (wb) accumulate(b, mul(g, record_divdiff(Op::divdiff_da, f, var(b), var(a), var(fb), var(fa))).id);
+      if (!wa && !wb) break;
+      const DivdiffNodes d = record_divdiff(f, var(a), var(b), var(fa), var(fb), g);
+      if (wa) accumulate(a, d.first.id);
+      if (wb) accumulate(b, d.second.id);
       break;
     }
-    case Op::divdiff_da:
+    case Op::divdiff_vjp:
       throw Error("ad: a discrete gradient can be differentiated once, not twice");
   }
 }
@@ -517,7 +583,9 @@ Var Tape::gradient(Var y, Var x, bool create_graph) {
     throw;
   }
   record_needs_grad_ = true;
-  return var(grad_of_[static_cast<std::size_t>(x.id)]);
+  const Var result = var(grad_of_[static_cast<std::size_t>(x.id)]);
+  grad_of_.clear();  // grad() reports backward() only
+  return result;
 }
 
 Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
@@ -574,6 +642,7 @@ Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
   }
   record_needs_grad_ = true;
   const int g = grad_of_[static_cast<std::size_t>(u.id)];
+  grad_of_.clear();  // grad() reports backward() only
   return g >= 0 ? var(g) : constant(u.rows(), u.cols(), 0.0);
 }
 

@@ -59,11 +59,13 @@ enum class Op {
   square,
   shift_rows,    // y.row(r) = a.row((r + i0) mod R)
   reshape,       // column-major reinterpretation as [i0, i1]
+  neighbours,    // [R, C] -> [R, i0*C], block j = shift_rows(a, (j - i0/2) * i1)
+  neighbours_adjoint,  // [R, i0*C] -> [R, C], the adjoint of neighbours
   fn,            // f(a), f = fn
-  tanh_deriv,    // 1 - a^2 (a = tanh(x))
-  sigmoid_deriv, // a - a^2 (a = sigmoid(x))
+  tanh_grad,     // a .* (1 - b^2), b = tanh(x): a gradient through tanh
+  sigmoid_grad,  // a .* (b - b^2), b = sigmoid(x)
   divdiff,       // (f(a) - f(b)) / (a - b), f = fn; in[2], in[3] = f(a), f(b)
-  divdiff_da,    // d/da of divdiff(a, b); not differentiable further
+  divdiff_vjp,   // in[4] .* d/da divdiff(a, b); the backward of divdiff, not differentiable
 };
 
 class Tape {
@@ -96,7 +98,8 @@ class Tape {
   // can be differentiated again, without it they are treated as constants by later sweeps.
   void backward(Var loss, bool create_graph = false);
 
-  // Gradient of the last backward() with respect to v (zeros if v does not influence it).
+  // Gradient of the last backward() with respect to v (zeros if v does not influence it, or if
+  // gradient() or discrete_gradient() ran since).
   Var grad(Var v);
 
   // d(sum of y's entries)/dx, x any earlier Var (a leaf with or without requires_grad, or an
@@ -118,7 +121,7 @@ class Tape {
   struct Node {
     Op op = Op::leaf;
     Fn fn = Fn::tanh;
-    int in[4] = {-1, -1, -1, -1};
+    int in[5] = {-1, -1, -1, -1, -1};
     int i0 = 0, i1 = 0;
     double s = 0.0;
     bool needs_grad = false;
@@ -170,6 +173,11 @@ Var bcast_all(Var a, Eigen::Index rows, Eigen::Index cols);
 Var square(Var a);
 Var shift_rows(Var a, Eigen::Index s);  // y.row(r) = a.row((r + s) mod R), periodic
 Var reshape(Var a, Eigen::Index rows, Eigen::Index cols);  // column-major order kept
+// Periodic neighbourhoods (im2col of a periodic 1-D convolution): [R, C] -> [R, k*C] whose
+// column block j is shift_rows(a, (j - k/2) * stride); k odd. With site-major rows
+// (stride = batch size) block j holds each site's neighbour j - k/2.
+Var neighbours(Var a, int k, Eigen::Index stride);
+Var neighbours_adjoint(Var a, int k, Eigen::Index stride);  // [R, k*C] -> [R, C]
 Var apply(Fn f, Var a);
 inline Var tanh(Var a) { return apply(Fn::tanh, a); }
 inline Var sigmoid(Var a) { return apply(Fn::sigmoid, a); }

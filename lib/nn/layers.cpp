@@ -27,20 +27,16 @@ Conv1d add_conv1d(Params& params, const std::string& name, int in, int out, int 
   Conv1d c;
   c.in = in;
   c.out = out;
-  for (int j = 0; j < kernel; ++j) c.taps.push_back(params.add(name + ".W" + std::to_string(j), in, out));
+  c.kernel = kernel;
+  c.w = params.add(name + ".W", kernel * in, out);
   if (bias) c.b = params.add(name + ".b", 1, out);
   return c;
 }
 
 Var forward(const Conv1d& layer, const std::vector<Var>& p, Var x, Eigen::Index batch) {
-  const int half = static_cast<int>(layer.taps.size() / 2);
-  Var y;
-  for (std::size_t j = 0; j < layer.taps.size(); ++j) {
-    const int offset = static_cast<int>(j) - half;  // neighbour site + offset is row + offset*batch
-    const Var xs = offset == 0 ? x : ad::shift_rows(x, offset * batch);
-    const Var t = ad::matmul(xs, p[static_cast<std::size_t>(layer.taps[j])]);
-    y = j == 0 ? t : ad::add(y, t);
-  }
+  // Site k's neighbour k + j is row + j * batch.
+  const Var cols = layer.kernel == 1 ? x : ad::neighbours(x, layer.kernel, batch);
+  const Var y = ad::matmul(cols, p[static_cast<std::size_t>(layer.w)]);
   return layer.b >= 0 ? ad::add_row(y, p[static_cast<std::size_t>(layer.b)]) : y;
 }
 
@@ -83,10 +79,7 @@ void init_orthogonal(Params& params, const Linear& layer, Rng& rng) {
 }
 
 void init_orthogonal(Params& params, const Conv1d& layer, Rng& rng) {
-  const auto k = static_cast<Eigen::Index>(layer.taps.size());
-  const Mat w = orthogonal(k * layer.in, layer.out, rng);
-  for (Eigen::Index j = 0; j < k; ++j)
-    params.view(layer.taps[static_cast<std::size_t>(j)]) = w.middleRows(j * layer.in, layer.in);
+  params.view(layer.w) = orthogonal(static_cast<Eigen::Index>(layer.kernel) * layer.in, layer.out, rng);
   if (layer.b >= 0) params.view(layer.b).setZero();
 }
 

@@ -25,11 +25,11 @@ ad::Var forward(const Linear& layer, const std::vector<ad::Var>& p, ad::Var x);
 
 // Periodic 1-D convolution (cross-correlation, as PyTorch's Conv1d with circular padding
 // (kernel - 1)/2): y[site] = sum_j x[site + j - (kernel - 1)/2] W_j + b; x [B*N, in] site-major,
-// taps W_j [in, out], b [1, out]. kernel is odd; kernel 1 is a per-site linear layer.
+// W [kernel*in, out] with tap j in rows j*in .. (j+1)*in - 1, b [1, out]. kernel is odd;
+// kernel 1 is a per-site linear layer. One GEMM on the periodic neighbourhoods (im2col).
 struct Conv1d {
-  std::vector<int> taps;
-  int b = -1;
-  int in = 0, out = 0;
+  int w = -1, b = -1;
+  int in = 0, out = 0, kernel = 1;
 };
 Conv1d add_conv1d(Params& params, const std::string& name, int in, int out, int kernel, bool bias);
 ad::Var forward(const Conv1d& layer, const std::vector<ad::Var>& p, ad::Var x, Eigen::Index batch);
@@ -48,8 +48,8 @@ ad::Var forward(const Mlp& mlp, const std::vector<ad::Var>& p, ad::Var x);
 // orthogonal_ and HNN do), so the result is deterministic given rng.
 Mat orthogonal(Eigen::Index rows, Eigen::Index cols, Rng& rng);
 
-// Orthogonal weights, zero biases. A convolution's taps are initialised together as one
-// [kernel*in, out] orthogonal matrix, matching an orthogonal [out, in*kernel] PyTorch weight.
+// Orthogonal weights, zero biases. A convolution's [kernel*in, out] weight is orthogonal as a
+// whole, matching an orthogonal [out, in*kernel] PyTorch weight.
 void init_orthogonal(Params& params, const Linear& layer, Rng& rng);
 void init_orthogonal(Params& params, const Conv1d& layer, Rng& rng);
 void init_orthogonal(Params& params, const Mlp& mlp, Rng& rng);

@@ -40,7 +40,7 @@ Structure parse_structure(const std::string& name) {
   throw ConfigError(fmt::format("unknown structure matrix '{}' (known: S, D, D2)", name));
 }
 
-Model::Model(const ModelConfig& config) : config_(config), scratch_(std::make_unique<ad::Tape>()) {
+Model::Model(const ModelConfig& config) : config_(config) {
   const ModelConfig& c = config_;
   if (c.dim < 1 || c.hidden < 1) throw ConfigError("model: dim and hidden must be positive");
   if (c.pde && c.structure == Structure::S) throw ConfigError("model: a PDE model needs structure D or D2");
@@ -177,25 +177,25 @@ void Model::project() {
 }
 
 Mat Model::energy(const Mat& u) {
-  scratch_->clear();
-  bind(*scratch_);
-  return energy(scratch_->leaf(u)).value();
+  scratch_.tape->clear();
+  bind(*scratch_.tape);
+  return energy(scratch_.tape->leaf(u)).value();
 }
 
 Mat Model::time_derivative(const Mat& u) {
-  scratch_->clear();
-  bind(*scratch_);
-  return time_derivative(scratch_->leaf(u)).value();
+  scratch_.tape->clear();
+  bind(*scratch_.tape);
+  return time_derivative(scratch_.tape->leaf(u)).value();
 }
 
 Mat Model::discrete_time_derivative(const Mat& u, const Mat& v) {
-  scratch_->clear();
-  bind(*scratch_);
-  return discrete_time_derivative(scratch_->leaf(u), scratch_->leaf(v)).value();
+  scratch_.tape->clear();
+  bind(*scratch_.tape);
+  return discrete_time_derivative(scratch_.tape->leaf(u), scratch_.tape->leaf(v)).value();
 }
 
 Mat Model::discrete_time_derivative_jacobian(const Vec& u, const Vec& v) {
-  ad::Tape& t = *scratch_;
+  ad::Tape& t = *scratch_.tape;
   t.clear();
   bind(t);
   const Var uu = t.leaf(u.transpose()), vv = t.leaf(v.transpose());

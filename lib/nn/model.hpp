@@ -17,6 +17,22 @@
 //
 // Use on a tape: tape.clear(); model.bind(tape); then the Var functions; after
 // tape.backward(loss), model.gradient(g) gives dθ. States are batches [B, dim], one per row.
+//
+//   nn::Model model(config);                          // weights from config.seed
+//   nn::Adam adam({}, model.params().theta().size());
+//   ad::Tape tape; Vec g;
+//   for (...) {                                       // one DGNet training step
+//     tape.clear();
+//     model.bind(tape);
+//     ad::Var loss = nn::dgnet_loss(model, tape.leaf(u0), tape.leaf(u1), dt);   // Eq. 11
+//     tape.backward(loss);
+//     model.gradient(g);
+//     adam.step(model.params().theta(), g);
+//     model.project();
+//   }
+//   // HNN on known derivatives instead: nn::derivative_loss(model, tape.leaf(u), tape.leaf(dudt)).
+//   Mat f = model.discrete_time_derivative(u, v);                  // Ḡ ∇̄H(u, v), [B, dim]
+//   Mat J = model.discrete_time_derivative_jacobian(u_vec, v_vec);  // ∂/∂v, [dim, dim]
 
 #include <cstdint>
 #include <memory>
@@ -96,7 +112,18 @@ class Model {
   ad::Tape* tape_ = nullptr;
   std::vector<ad::Var> p_;
   ad::Var s_, sq_, sp_, mask_;
-  std::unique_ptr<ad::Tape> scratch_;
+
+  // The tape of the plain evaluations; a copied model gets a fresh one.
+  struct Scratch {
+    std::unique_ptr<ad::Tape> tape = std::make_unique<ad::Tape>();
+    Scratch() = default;
+    Scratch(const Scratch&) : Scratch() {}
+    Scratch& operator=(const Scratch&) { return *this; }
+    Scratch(Scratch&&) = default;
+    Scratch& operator=(Scratch&&) = default;
+    ~Scratch() = default;
+  };
+  Scratch scratch_;
 };
 
 // Mean over all entries of (pred - target)^2.

@@ -4,6 +4,7 @@
 #include <functional>
 #include <vector>
 
+#include "lib/ad/divdiff.hpp"
 #include "lib/ad/tape.hpp"
 #include "lib/core/rng.hpp"
 
@@ -137,6 +138,22 @@ Net mixed(int n, int m) {
   return net;
 }
 
+// The paper's PDE energy in small: periodic conv (kernel 3) 1 -> m, tanh, per-site m -> m, tanh,
+// per-site m -> 1, summed over the sites of each sample; x [B, N].
+Net conv_net(int m) {
+  Net net;
+  net.p = {random_mat(3, m, 10, 0.8), random_mat(1, m, 11, 0.3), random_mat(m, m, 12, 1.0 / std::sqrt(m)),
+           random_mat(1, m, 13, 0.3), random_mat(m, 1, 14, 1.0 / std::sqrt(m))};
+  net.h = [](Var x, const std::vector<Var>& w) {
+    const Eigen::Index b = x.rows(), n = x.cols();
+    const Var col = reshape(x, b * n, 1);  // site-major rows
+    const Var a1 = tanh(add_row(matmul(neighbours(col, 3, b), w[0]), w[1]));
+    const Var a2 = tanh(add_row(matmul(a1, w[2]), w[3]));
+    return sum_cols(reshape(matmul(a2, w[4]), b, n));
+  };
+  return net;
+}
+
 std::vector<Var> leaves(Tape& t, const std::vector<Mat>& p, bool requires_grad) {
   std::vector<Var> v;
   for (const Mat& m : p) v.push_back(t.leaf(m, requires_grad));
@@ -198,12 +215,66 @@ TEST_CASE("ad: divided differences and their a-derivatives are accurate for any 
   MESSAGE("worst relative error of divided differences: ", worst);
 }
 
+TEST_CASE("ad: batched tanh divided differences equal the scalar kernels") {
+  const long n = 400;
+  std::vector<double> a(n), b(n), ta(n), tb(n), out(n), da(n), db(n), one(n, 1.0);
+  Rng rng(3);
+  for (long i = 0; i < n; ++i) {
+    a[static_cast<std::size_t>(i)] = rng.uniform(-4, 4);
+    b[static_cast<std::size_t>(i)] = a[static_cast<std::size_t>(i)] - rng.normal() * std::pow(10.0, -static_cast<double>(i % 17));
+    ta[static_cast<std::size_t>(i)] = std::tanh(a[static_cast<std::size_t>(i)]);
+    tb[static_cast<std::size_t>(i)] = std::tanh(b[static_cast<std::size_t>(i)]);
+  }
+  detail::dd_tanh_batch(a.data(), b.data(), ta.data(), tb.data(), out.data(), n);
+  detail::dd_tanh_partials_batch(a.data(), b.data(), ta.data(), tb.data(), one.data(), da.data(), db.data(), n);
+  // Equal up to rounding (the batched kernels may be built with fused multiply-adds).
+  auto close = [](double x, double ref) { return std::abs(x - ref) <= 1e-15 * std::abs(ref) + 4e-16; };
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+    CHECK(close(out[i], detail::dd_tanh(a[i], b[i], ta[i], tb[i])));
+    CHECK(close(da[i], detail::dd_tanh_da(a[i], b[i], ta[i], tb[i])));
+    CHECK(close(db[i], detail::dd_tanh_da(b[i], a[i], tb[i], ta[i])));
+  }
+}
+
+TEST_CASE("ad: the fast tanh is within a few ulps of tanh") {
+  double worst = 0;
+  for (int i = -200000; i <= 200000; ++i) {
+    const double x = i * 1.3e-4 + 1e-9;
+    const LD ref = std::tanh(static_cast<LD>(x));
+    const double ulps = static_cast<double>(std::fabs(detail::tanh(x) - ref) / std::fabs(ref)) / 1.1102230246251565e-16;
+    worst = std::max(worst, ulps);
+  }
+  for (double x : {0.0, 1e-300, -1e-20, 19.99, 20.0, 25.0, -800.0}) CHECK(std::abs(detail::tanh(x) - std::tanh(x)) <= 2e-16 * std::abs(std::tanh(x)));
+  MESSAGE("fast tanh: worst error ", worst, " units of 2^-53 relative");
+  CHECK(worst <= 8);
+  // The vectorised batch version.
+  std::vector<double> xs;
+  for (int i = -300000; i <= 300000; ++i) xs.push_back(i * 1.1e-4 + 3e-10);
+  for (double x : {0.0, -0.0, 1e-300, 0.125, -0.125, 0.12500000000000003, 19.99, 20.0, 25.0, -800.0, 1e308}) xs.push_back(x);
+  std::vector<double> ys(xs.size(), 0.0);
+  detail::tanh_batch(xs.data(), ys.data(), static_cast<long>(xs.size()));
+  double worst_batch = 0;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const LD ref = std::tanh(static_cast<LD>(xs[i]));
+    if (ref == 0) {
+      CHECK(ys[i] == 0.0);
+      continue;
+    }
+    worst_batch = std::max(worst_batch, static_cast<double>(std::fabs(ys[i] - ref) / std::fabs(ref)) / 1.1102230246251565e-16);
+  }
+  MESSAGE("batched tanh: worst error ", worst_batch, " units of 2^-53 relative");
+  CHECK(worst_batch <= 8);
+  double nan_in = std::nan(""), nan_out = 0;
+  detail::tanh_batch(&nan_in, &nan_out, 1);
+  CHECK(std::isnan(nan_out));
+}
+
 TEST_CASE("ad: discrete gradient identity holds for distances from 1e-15 to 1") {
   const int b = 6, n = 4;
-  const Net nets[] = {mlp(n, 24), mixed(n, 5)};
-  for (int which = 0; which < 2; ++which) {
+  const Net nets[] = {mlp(n, 24), mixed(n, 5), conv_net(7)};
+  for (int which = 0; which < 3; ++which) {
     const Net& net = nets[which];
-    const bool per_row = which == 0;
+    const bool per_row = which != 1;
     const Mat u = random_mat(b, n, 30);
     double worst = 0;
     for (int k = 0; k <= 15; ++k) {

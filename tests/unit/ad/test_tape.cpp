@@ -118,6 +118,8 @@ TEST_CASE("ad: elementwise and broadcast operations against finite differences")
   check_op("bcast_all", [](Var x) { return tanh(bcast_all(sum_all(x), 2, 2)); }, 3, 4);
   check_op("shift_rows +2", [](Var x) { return mul(shift_rows(x, 2), x); }, 5, 3);
   check_op("shift_rows -1", [](Var x) { return mul(shift_rows(x, -1), sin(x)); }, 5, 3);
+  check_op("neighbours", [](Var x) { return mul(neighbours(x, 3, 2), neighbours(sin(x), 3, 2)); }, 6, 2);
+  check_op("neighbours_adjoint", [](Var x) { return square(neighbours_adjoint(x, 3, 2)); }, 6, 6);
   check_op("reshape", [](Var x) { return mul(reshape(x, 2, 6), reshape(sin(x), 2, 6)); }, 3, 4);
 }
 
@@ -182,6 +184,22 @@ TEST_CASE("ad: gradient restricted to one input matches backward and differentia
     return (s.gradient(h(xs, s.leaf(ww)), xs).value().array() * c0.array()).sum();
   };
   check_close(gw, fd_grad(loss, w0, 1e-6), 1e-7, "restricted gradient, then weights");
+}
+
+TEST_CASE("ad: shape errors throw and record nothing") {
+  Tape t;
+  const Var a = t.leaf(Mat::Ones(2, 3)), b = t.leaf(Mat::Ones(3, 2));
+  const int n = t.size();
+  CHECK_THROWS_AS(add(a, b), dgsim::Error);
+  CHECK_THROWS_AS(mul(a, b), dgsim::Error);
+  CHECK_THROWS_AS(matmul(a, a), dgsim::Error);
+  CHECK_THROWS_AS(add_row(a, b), dgsim::Error);
+  CHECK_THROWS_AS(reshape(a, 4, 2), dgsim::Error);
+  CHECK_THROWS_AS(divdiff(Fn::tanh, a, b, a, b), dgsim::Error);
+  CHECK(t.size() == n);
+  Tape other;
+  CHECK_THROWS_AS(add(a, other.leaf(Mat::Ones(2, 3))), dgsim::Error);
+  CHECK(matmul(a, b).value().isApprox(Mat::Constant(2, 2, 3.0)));
 }
 
 TEST_SUITE_END();

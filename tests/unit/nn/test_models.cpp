@@ -98,6 +98,9 @@ TEST_CASE("nn: orthogonal initialisation is orthonormal and deterministic") {
   CHECK(!bit_equal(orthogonal(7, 3, r3), tall));
   const Model a(ode_config(ModelKind::hnn)), b(ode_config(ModelKind::hnn));
   CHECK(bit_equal(a.params().theta(), b.params().theta()));
+  Model c = a;  // copies have their own evaluation tape
+  const Mat u = random_mat(2, 4, 1);
+  CHECK(bit_equal(c.energy(u), Model(a).energy(u)));
 }
 
 TEST_CASE("nn: periodic Conv1d matches a direct loop") {
@@ -115,7 +118,7 @@ TEST_CASE("nn: periodic Conv1d matches a direct loop") {
     for (int b = 0; b < batch; ++b)
       for (int j = 0; j < k; ++j) {
         const int src = ((s + j - 1) % sites + sites) % sites;
-        ref.row(s * batch + b) += x.row(src * batch + b) * p.view(conv.taps[static_cast<std::size_t>(j)]);
+        ref.row(s * batch + b) += x.row(src * batch + b) * p.view(conv.w).middleRows(j * cin, cin);
       }
   ref.rowwise() += p.view(conv.b).row(0);
   CHECK((y - ref).cwiseAbs().maxCoeff() < 1e-14);
@@ -203,6 +206,18 @@ TEST_CASE("nn: loss gradients with respect to all weights against finite differe
   for (ModelKind k : {ModelKind::hnn, ModelKind::node}) {
     Model m(pde_config(k));
     check_theta_gradient(m, deriv_pde, "derivative loss PDE");
+  }
+  // HNN trained through an explicit midpoint (RK2) step: every stage is a tape operation.
+  const LossFn rk2 = [&](Model& m, ad::Tape& t) {
+    const double dt = 0.1;
+    const Var x0 = t.leaf(u0);
+    const Var k1 = m.time_derivative(x0);
+    const Var k2 = m.time_derivative(ad::add(x0, ad::scale(k1, dt / 2)));
+    return mse(ad::add(x0, ad::scale(k2, dt)), t.leaf(u1));
+  };
+  for (ModelKind k : {ModelKind::hnn, ModelKind::node}) {
+    Model m(ode_config(k));
+    check_theta_gradient(m, rk2, "RK2 step loss");
   }
 }
 
