@@ -37,8 +37,11 @@ void RealPendulum::apply_G(const Vec& g, Vec& out) const {
   out << g[1], -g[0] - friction_ * g[1];
 }
 
-void RealPendulum::sample_initial_state(Rng&, Vec&) const {
-  throw ConfigError("real-pendulum is measured data: it has no initial-state distribution (use --input FILE)");
+void RealPendulum::sample_initial_state(Rng& rng, Vec& u) const {
+  // Uniform over the measured range (|q|, |p| < 1.5): for synthetic rollouts and tests; the
+  // data themselves come from the measurement file.
+  u.resize(2);
+  u << rng.uniform(-1.5, 1.5), rng.uniform(-1.5, 1.5);
 }
 
 io::TrajectorySet load_real_pendulum(const LoadConfig& cfg) {

@@ -29,7 +29,7 @@ class RealPendulum final : public System {
   void energy_hessian(const Vec& u, SparseMat& hess) const override;
   void apply_G(const Vec& g, Vec& out) const override;
   const SparseMat& structure_matrix() const override { return G_; }
-  void sample_initial_state(Rng& rng, Vec& u) const override;  // ConfigError: measured data
+  void sample_initial_state(Rng& rng, Vec& u) const override;  // uniform over the measured range
 
  private:
   double c_, m_, friction_;

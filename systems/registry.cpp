@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include "lib/core/error.hpp"
+#include "systems/cahn_hilliard.hpp"
+#include "systems/kdv.hpp"
 #include "systems/mass_spring.hpp"
 #include "systems/pendulum.hpp"
 #include "systems/two_body.hpp"
@@ -38,6 +40,16 @@ std::vector<SystemEntry> build_table() {
          true, "dop853", 1e-12, 1e-12},
         {"hnn", "HNN paper: 1000 series of 50 points on [0, 20], first 200 test", 1000, 49, 20.0, 0.0, 800, true,
          "dop853", 1e-12, 1e-12}}},
+      {"kdv", "Korteweg-de Vries equation, periodic grid, two solitons (DGNet)", Kind::simulated, Kdv::param_specs(),
+       &make<Kdv>,
+       {{"dgnet", "DGNet paper: 100 series of 500 DVDM steps of 0.001, first 90 train / last 10 test", 100, 500, 0.5,
+         0.0, 90, false, "dg", 1e-10, 1e-10},
+        {"long", "DGNet paper, long run: 5 series of 5000 DVDM steps of 0.001, all test", 5, 5000, 5.0, 0.0, 0,
+         false, "dg", 1e-10, 1e-10}}},
+      {"cahn-hilliard", "Cahn-Hilliard equation, periodic grid, phase separation (DGNet)", Kind::simulated,
+       CahnHilliard::param_specs(), &make<CahnHilliard>,
+       {{"dgnet", "DGNet paper: 100 series of 500 DVDM steps of 0.0001, first 90 train / last 10 test", 100, 500,
+         0.05, 0.0, 90, false, "dg", 1e-10, 1e-10}}},
       {"real-pendulum", "measured damped pendulum (Schmidt & Lipson 2009), loaded with --input FILE", Kind::loaded,
        RealPendulum::param_specs(), &make<RealPendulum>, {}, &load_real_pendulum},
   };

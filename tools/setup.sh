@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install dgsim's build and test dependencies from Debian's packages.
 # Idempotent: installs only what is missing. Needs root (or sudo) on Debian 12.
+#   tools/setup.sh           build and test dependencies
+#   tools/setup.sh --plots   also matplotlib, for tools/plot.py and tools/reproduce-paper
 set -euo pipefail
 
 packages=(
@@ -9,6 +11,10 @@ packages=(
   libopenblas-dev
   python3 python3-numpy python3-h5py
 )
+
+if [ "${1:-}" = "--plots" ]; then
+  packages+=(python3-matplotlib)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

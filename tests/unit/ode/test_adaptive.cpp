@@ -66,6 +66,15 @@ TEST_CASE("dop853 dense output: one extra batch of 3 evaluations per step that i
   // The same step sequence as the plain run (1035 evaluations), plus the dense stages of the
   // one step that contains T/2.
   CHECK(stepper.stats().n_rhs == 1035 + 3);
+
+  // Many outputs per step: still at most 3 extra evaluations per accepted step.
+  std::vector<double> dense_times;
+  for (int i = 0; i <= 20000; ++i) dense_times.push_back(tp::arenstorf_period * i / 20000.0);
+  ode::integrate_times(stepper, f, y0, dense_times);
+  const auto& s = stepper.stats();
+  CHECK(s.n_steps == 65);
+  CHECK(s.n_rhs > 1035);
+  CHECK(s.n_rhs <= 1035 + 3 * s.n_steps);
 }
 
 TEST_CASE("dense output matches direct solves at interior points") {
