@@ -10,6 +10,7 @@
 //   bench_train [--iterations N] [--threads T] [--kdv kdv.h5] [--only NAME]
 
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -53,6 +54,12 @@ nn::PairSet synthetic_kdv() {
       }
   }
   return p;
+}
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 struct Case {
@@ -101,7 +108,10 @@ int main(int argc, char** argv) {
       {"hnn-rk2-spring-full", nn::ModelKind::hnn, nn::Scheme::rk2, false, 0, 0.0},
       {"hnn-dopri5-spring-full", nn::ModelKind::hnn, nn::Scheme::dopri5, false, 0, 6.0},
   };
-  std::printf("%-24s %8s %12s %10s %12s %10s\n", "case", "pairs", "s/iteration", "it/s", "reference s", "speed-up");
+  // Wall time and process CPU time per iteration: on a shared machine the CPU time (divided by
+  // the threads used) is what an idle machine would take.
+  std::printf("%-24s %8s %10s %10s %8s %10s %8s %8s\n", "case", "pairs", "wall s/it", "cpu s/it", "it/s", "ref s/it",
+              "x(wall)", "x(cpu)");
   for (const Case& c : cases) {
     if (!only.empty() && only != c.name) continue;
     const nn::PairSet& data = c.pde ? kdv : spring;
@@ -120,13 +130,17 @@ int main(int argc, char** argv) {
     nn::PairObjective obj(model, data, c.batch, 0, opt);
     nn::optimize(obj, model.params().theta(), adam, 0, 2);  // warm-up: buffers sized
     const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_seconds();
     nn::optimize(obj, model.params().theta(), adam, 2, 2 + iterations);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / static_cast<double>(iterations);
+    const double n = static_cast<double>(iterations);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n;
+    const double cpu = (cpu_seconds() - c0) / n;
     const long pairs = c.batch > 0 ? c.batch : data.size();
     if (c.reference > 0)
-      std::printf("%-24s %8ld %12.4f %10.2f %12.3f %9.1fx\n", c.name, pairs, s, 1.0 / s, c.reference, c.reference / s);
+      std::printf("%-24s %8ld %10.4f %10.4f %8.2f %10.3f %7.1fx %7.1fx\n", c.name, pairs, s, cpu, 1.0 / s, c.reference,
+                  c.reference / s, c.reference / cpu);
     else
-      std::printf("%-24s %8ld %12.4f %10.2f %12s %10s\n", c.name, pairs, s, 1.0 / s, "-", "-");
+      std::printf("%-24s %8ld %10.4f %10.4f %8.2f %10s %8s %8s\n", c.name, pairs, s, cpu, 1.0 / s, "-", "-", "-");
     std::fflush(stdout);
   }
   std::printf("(GEMM: %s, %d thread(s); %ld timed iterations per case after 2 warm-up)\n", ad::gemm_backend(), threads, iterations);

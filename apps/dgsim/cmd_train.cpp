@@ -68,7 +68,10 @@ std::string defaults_table() {
   return s;
 }
 
-// The structure matrix of a PDE dataset: D or D2 on the grid with spacing dx.
+// The structure matrix of a PDE dataset: a positive multiple of D or D2 on the grid with
+// spacing dx (the files store D/Δx and D2/Δx, since their H carries the factor Δx; the model
+// uses D and D2 with Euclidean gradients, as the authors' code, and the learned H absorbs the
+// factor).
 nn::Structure pde_structure(const Mat& G, double dx, const std::string& path) {
   const Eigen::Index n = G.rows();
   Mat d = Mat::Zero(n, n), d2 = Mat::Zero(n, n);
@@ -79,9 +82,11 @@ nn::Structure pde_structure(const Mat& G, double dx, const std::string& path) {
     d2(k, (k + n - 1) % n) += 1.0 / (dx * dx);
     d2(k, k) -= 2.0 / (dx * dx);
   }
-  if ((G - d).lpNorm<Eigen::Infinity>() <= 1e-9 * d.lpNorm<Eigen::Infinity>()) return nn::Structure::D;
-  if ((G - d2).lpNorm<Eigen::Infinity>() <= 1e-9 * d2.lpNorm<Eigen::Infinity>()) return nn::Structure::D2;
-  throw IoError(fmt::format("structure matrix is neither D nor D2 on the grid (dx = {})", dx), path, "structure/G");
+  for (auto [m, s] : {std::pair{&d, nn::Structure::D}, std::pair{&d2, nn::Structure::D2}}) {
+    const double c = G.cwiseProduct(*m).sum() / m->squaredNorm();  // least-squares factor
+    if (c > 0 && (G - c * *m).lpNorm<Eigen::Infinity>() <= 1e-9 * G.lpNorm<Eigen::Infinity>()) return s;
+  }
+  throw IoError(fmt::format("structure matrix is not a multiple of D or D2 on the grid (dx = {})", dx), path, "structure/G");
 }
 
 bool file_exists(const std::string& p) {
@@ -210,7 +215,11 @@ int run_train(const std::vector<std::string>& args) {
   if (!vm.count("weight-decay")) weight_decay = def.weight_decay;
   if (eval_every == 0) eval_every = std::max(1L, iterations / 20);
   if (checkpoint_every == 0) checkpoint_every = std::max(1L, iterations / 10);
-  const bool friction = friction_opt == "on" || (friction_opt == "auto" && def.friction && kind != nn::ModelKind::node);
+  // Friction needs an energy with G = S - R; SRNN's leapfrog needs a separable vector field.
+  const bool friction_ok = kind == nn::ModelKind::dgnet || kind == nn::ModelKind::hnn;
+  if (friction_opt == "on" && !friction_ok)
+    throw UsageError("train", fmt::format("--friction on needs model dgnet or hnn, not {}", model_name));
+  const bool friction = friction_opt == "on" || (friction_opt == "auto" && def.friction && friction_ok);
 
   const nn::PairSet train = nn::make_pairs(data, 0, fixed_dt);
   const nn::PairSet test = nn::make_pairs(data, 1, fixed_dt);
