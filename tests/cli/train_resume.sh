@@ -43,6 +43,9 @@ rc=$?
 if [ "$rc" -ne 75 ]; then echo "expected exit 75 after SIGINT, got $rc"; exit 1; fi
 [ -e int.h5 ] && { echo "model file written by an interrupted run"; exit 1; }
 [ -e int.h5.ckpt ] || { echo "no checkpoint after SIGINT"; exit 1; }
+# Resuming with other settings is refused (exit 2) and leaves the checkpoint alone.
+"$here/expect.sh" 2 "checkpoint int.h5.ckpt was written with train.lr 0.001, this run has 0.002" -- \
+  "$dgsim" "${args[@]}" -o int.h5 --resume --lr 0.002 || exit 1
 "$dgsim" "${args[@]}" -o int.h5 --resume || { echo "resume after SIGINT failed"; exit 1; }
 "$py" "$here/compare_models.py" full.h5 int.h5 --log || exit 1
 echo ok
