@@ -166,7 +166,7 @@ int run_train(const std::vector<std::string>& args) {
       ("rtol", po::value(&rtol), "dopri5 training steps: relative tolerance (default 1e-7, torchdiffeq's)")
       ("atol", po::value(&atol), "dopri5 training steps: absolute tolerance (default 1e-9)")
       ("seed", po::value(&seed), "seed of the initial weights and of the batches")
-      ("threads", po::value(&threads), "GEMM threads (default 1; results are reproducible for a fixed value)")
+      ("threads", po::value(&threads), "worker threads, each training on a block of the batch (default 1; results are reproducible for a fixed value)")
       ("eval-every", po::value(&eval_every), "iterations between evaluations of the test loss (default: iterations/20)")
       ("checkpoint-every", po::value(&checkpoint_every), "iterations between checkpoints OUTPUT.ckpt (default: iterations/10)")
       ("resume", po::bool_switch(&resume), "continue from OUTPUT.ckpt if it exists (else start afresh)")
@@ -286,7 +286,7 @@ int run_train(const std::vector<std::string>& args) {
     model.emplace(cfg);
     adam.emplace(adam_opt, model->params().theta().size());
   }
-  ad::set_gemm_threads(threads);
+  ad::set_gemm_threads(1);  // the parallelism is over blocks of the batch (PairObjective)
 
   std::ofstream log_file;
   if (!log_path.empty()) {
@@ -345,7 +345,7 @@ int run_train(const std::vector<std::string>& args) {
   DGSIM_LOG_INFO("training {} ({} parameters) on {}: {} train / {} test pairs, {} iterations, batch {}, integrator {}",
                  model_name, model->params().theta().size(), data.system, train.size(), test.size(), iterations,
                  batch == 0 || batch >= train.size() ? std::string("full") : std::to_string(batch), nn::to_string(scheme));
-  nn::PairObjective objective(*model, train, batch, seed, loss_opt);
+  nn::PairObjective objective(*model, train, batch, seed, loss_opt, threads);
   Progress progress("train", iterations, !common.quiet);
   bool interrupted = false;
   const long first = next;

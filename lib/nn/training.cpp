@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <thread>
 
 #include "lib/core/error.hpp"
 #include "lib/core/log.hpp"
@@ -176,12 +177,63 @@ Var leapfrog_step(Model& model, ad::Tape& tape, Var u, Var dt_half) {
 
 }  // namespace
 
+namespace {
+
+// Runs fn(w) for w = 0..n-1; w > 0 on threads of their own. Rethrows the first exception.
+void run_parallel(int n, const std::function<void(int)>& fn) {
+  if (n <= 1) {
+    fn(0);
+    return;
+  }
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
+  std::vector<std::thread> threads;
+  for (int w = 1; w < n; ++w)
+    threads.emplace_back([&, w] {
+      try {
+        fn(w);
+      } catch (...) {
+        errors[static_cast<size_t>(w)] = std::current_exception();
+      }
+    });
+  try {
+    fn(0);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (auto& t : threads) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+// Rows [first, last) of block w of n rows split into `parts` blocks.
+std::pair<Eigen::Index, Eigen::Index> block(Eigen::Index n, int w, int parts) {
+  return {n * w / parts, n * (w + 1) / parts};
+}
+
+void slice(const PairSet& all, Eigen::Index first, Eigen::Index last, PairSet& out) {
+  out.u0 = all.u0.middleRows(first, last - first);
+  out.u1 = all.u1.middleRows(first, last - first);
+  out.dt = all.dt.segment(first, last - first);
+}
+
+}  // namespace
+
 std::vector<double> dopri5_steps(Model& model, const PairSet& batch, const LossOptions& opt) {
+  return dopri5_steps(std::vector<Model*>{&model}, batch, opt);
+}
+
+std::vector<double> dopri5_steps(const std::vector<Model*>& models, const PairSet& batch, const LossOptions& opt) {
   const Eigen::Index b = batch.u0.rows(), n = batch.u0.cols();
   const Mat dt_rows = rows_of(batch.dt, n);
+  const int parts = static_cast<int>(std::min<Eigen::Index>(static_cast<Eigen::Index>(models.size()), std::max<Eigen::Index>(b, 1)));
   const ode::Rhs f = [&](double, const Vec& y, Vec& dydt) {
-    const Mat du = model.time_derivative(Eigen::Map<const Mat>(y.data(), b, n));
-    Eigen::Map<Mat>(dydt.data(), b, n) = du.cwiseProduct(dt_rows);
+    const Eigen::Map<const Mat> ym(y.data(), b, n);
+    Eigen::Map<Mat> out(dydt.data(), b, n);
+    run_parallel(parts, [&](int w) {
+      const auto [r0, r1] = block(b, w, parts);
+      const Mat du = models[static_cast<size_t>(w)]->time_derivative(Mat(ym.middleRows(r0, r1 - r0)));
+      out.middleRows(r0, r1 - r0) = du.cwiseProduct(dt_rows.middleRows(r0, r1 - r0));
+    });
   };
   auto stepper = ode::make_stepper("dopri5", {opt.rtol, opt.atol});
   Vec y = Eigen::Map<const Vec>(batch.u0.data(), b * n);
@@ -206,9 +258,9 @@ std::vector<double> dopri5_steps(Model& model, const PairSet& batch, const LossO
   throw NumericalError(fmt::format("dopri5 training step: more than {} steps within one Δt", opt.max_steps));
 }
 
-Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const LossOptions& opt) {
+Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const LossOptions& opt, const std::vector<double>* given) {
   std::vector<double> steps{1.0};
-  if (opt.scheme == Scheme::dopri5) steps = dopri5_steps(model, batch, opt);  // before binding: it uses another tape
+  if (opt.scheme == Scheme::dopri5) steps = given ? *given : dopri5_steps(model, batch, opt);  // before binding: it uses another tape
   tape.clear();
   model.bind(tape);
   const Eigen::Index n = batch.u0.cols();
@@ -327,18 +379,54 @@ ImplicitScores implicit_scores(Model& model, const PairSet& test) {
 // ---------------------------------------------------------------------------------------------
 // Optimisation
 
-PairObjective::PairObjective(Model& model, const PairSet& train, long batch, std::uint64_t seed, LossOptions opt)
-    : model_(model), train_(train), batch_(batch), seed_(seed), opt_(opt) {
+PairObjective::PairObjective(Model& model, const PairSet& train, long batch, std::uint64_t seed, LossOptions opt, int workers)
+    : model_(model), train_(train), batch_(batch), seed_(seed), opt_(opt), workers_(std::max(1, workers)) {
   if (train.size() == 0) throw ConfigError("the training split has no pairs");
+  copies_.assign(static_cast<size_t>(workers_ - 1), model);
+  for (int w = 0; w < workers_; ++w) tapes_.push_back(std::make_unique<ad::Tape>());
+  parts_.resize(static_cast<size_t>(workers_));
+  grads_.resize(static_cast<size_t>(workers_));
+  losses_.resize(static_cast<size_t>(workers_));
 }
 
 double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, Vec& grad) {
   if (&theta != &model_.params().theta()) throw Error("PairObjective: theta must be the model's parameter vector");
   gather(train_, batch_indices(train_.size(), batch_, seed_, iteration), scratch_);
-  const Var loss = record_loss(model_, tape_, scratch_, opt_);
-  tape_.backward(loss);
-  model_.gradient(grad);
-  return loss.value()(0, 0);
+  const Eigen::Index b = scratch_.u0.rows();
+  const int parts = static_cast<int>(std::min<Eigen::Index>(workers_, b));
+  std::vector<Model*> models{&model_};
+  for (int w = 1; w < parts; ++w) {
+    Model& copy = copies_[static_cast<size_t>(w - 1)];
+    copy.params().theta() = theta;
+    models.push_back(&copy);
+  }
+  std::vector<double> steps;
+  if (opt_.scheme == Scheme::dopri5) steps = dopri5_steps(models, scratch_, opt_);  // shared by the blocks
+  run_parallel(parts, [&](int w) {
+    const auto [r0, r1] = block(b, w, parts);
+    const auto i = static_cast<size_t>(w);
+    PairSet& part = parts == 1 ? scratch_ : parts_[i];
+    if (parts > 1) slice(scratch_, r0, r1, part);
+    ad::Tape& tape = *tapes_[i];
+    const Var loss = record_loss(*models[i], tape, part, opt_, &steps);
+    tape.backward(loss);
+    models[i]->gradient(grads_[i]);
+    losses_[i] = loss.value()(0, 0);
+  });
+  if (parts == 1) {
+    grad = grads_[0];
+    return losses_[0];
+  }
+  // Each block's loss is a mean over its rows: weight by the block's share of the batch.
+  double loss = 0.0;
+  grad.setZero(theta.size());
+  for (int w = 0; w < parts; ++w) {
+    const auto [r0, r1] = block(b, w, parts);
+    const double share = static_cast<double>(r1 - r0) / static_cast<double>(b);
+    loss += share * losses_[static_cast<size_t>(w)];
+    grad += share * grads_[static_cast<size_t>(w)];
+  }
+  return loss;
 }
 
 void PairObjective::after_step(Vec&) { model_.project(); }

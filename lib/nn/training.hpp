@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -77,11 +78,15 @@ struct LossOptions {
 };
 
 // The accepted dopri5 step sizes in normalised time (they sum to 1) for the batch as one
-// system. Rebinds the model to its internal tape.
+// system. Rebinds the models to their internal tapes. With several models (copies with the
+// same θ), each evaluates a block of rows on its own thread.
 std::vector<double> dopri5_steps(Model& model, const PairSet& batch, const LossOptions& opt);
+std::vector<double> dopri5_steps(const std::vector<Model*>& models, const PairSet& batch, const LossOptions& opt);
 
-// Clears `tape`, binds the model to it and records the loss of `batch` ([1, 1]).
-ad::Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const LossOptions& opt);
+// Clears `tape`, binds the model to it and records the loss of `batch` ([1, 1]). dopri5: the
+// steps are chosen first (dopri5_steps), unless given.
+ad::Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const LossOptions& opt,
+                    const std::vector<double>* steps = nullptr);
 
 // The loss over all pairs (mean over pairs and components), evaluated in chunks of at most
 // `chunk` pairs without weight gradients; NaN when there are no pairs.
@@ -112,11 +117,16 @@ class Objective {
   virtual void after_step(Vec& theta) { (void)theta; }  // e.g. keep constrained parameters feasible
 };
 
-// Mini-batch (or full-batch) loss of a model on a pair set.
+// Mini-batch (or full-batch) loss of a model on a pair set. With workers > 1 the batch is
+// split into that many contiguous row blocks, each recorded on its own tape by its own copy
+// of the model on its own thread (data parallelism: every operation, not only the GEMMs, runs
+// in parallel); the losses and gradients are combined in a fixed order, weighted by the block
+// sizes. The result is deterministic for a given number of workers; it may differ in the
+// last bits between different numbers.
 class PairObjective : public Objective {
  public:
   // theta must be model.params().theta() (the model evaluates its own parameters).
-  PairObjective(Model& model, const PairSet& train, long batch, std::uint64_t seed, LossOptions opt);
+  PairObjective(Model& model, const PairSet& train, long batch, std::uint64_t seed, LossOptions opt, int workers = 1);
   double evaluate_with_gradient(const Vec& theta, long iteration, Vec& grad) override;
   void after_step(Vec& theta) override;
 
@@ -126,7 +136,12 @@ class PairObjective : public Objective {
   long batch_;
   std::uint64_t seed_;
   LossOptions opt_;
-  ad::Tape tape_;
+  int workers_;
+  std::vector<Model> copies_;                     // [workers - 1]
+  std::vector<std::unique_ptr<ad::Tape>> tapes_;  // [workers]
+  std::vector<PairSet> parts_;                    // [workers]
+  std::vector<Vec> grads_;                        // [workers]
+  std::vector<double> losses_;                    // [workers]
   PairSet scratch_;
 };
 

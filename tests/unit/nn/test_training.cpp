@@ -282,6 +282,36 @@ TEST_CASE("train: optimize is deterministic and resumes bit-identically") {
   CHECK(r.model.params().theta() == a.params().theta());
 }
 
+TEST_CASE("train: worker threads split the batch and combine to the same loss and gradient") {
+  const PairSet p = make_pairs(small_set(4, 9, 2, 0.25), 0);
+  for (Scheme scheme : {Scheme::dg, Scheme::dopri5}) {
+    LossOptions opt;
+    opt.scheme = scheme;
+    Model model(small_config(scheme == Scheme::dg ? ModelKind::dgnet : ModelKind::hnn));
+    Vec g1, g3, g3b;
+    PairObjective one(model, p, 0, 0, opt, 1), three(model, p, 0, 0, opt, 3);
+    const double l1 = one.evaluate_with_gradient(model.params().theta(), 0, g1);
+    const double l3 = three.evaluate_with_gradient(model.params().theta(), 0, g3);
+    CHECK(l3 == doctest::Approx(l1).epsilon(1e-13));
+    CHECK((g3 - g1).lpNorm<Eigen::Infinity>() <= 1e-13 * g1.lpNorm<Eigen::Infinity>());
+    three.evaluate_with_gradient(model.params().theta(), 0, g3b);
+    CHECK(g3b == g3);  // deterministic for a given number of workers
+  }
+  // Training with 2 workers: deterministic and resumable bit for bit.
+  LossOptions opt;
+  const auto run = [&](long first, long last, Model& m, Adam& adam) {
+    PairObjective obj(m, p, 7, 4, opt, 2);
+    optimize(obj, m.params().theta(), adam, first, last);
+  };
+  Model a(small_config(ModelKind::dgnet)), c(small_config(ModelKind::dgnet));
+  Adam adam_a({}, a.params().theta().size()), adam_c({}, c.params().theta().size());
+  run(0, 10, a, adam_a);
+  run(0, 4, c, adam_c);
+  RestoredModel r = import_state(export_state(c, &adam_c));
+  run(4, 10, r.model, *r.adam);
+  CHECK(r.model.params().theta() == a.params().theta());
+}
+
 TEST_CASE("train: callbacks stop training and a non-finite loss stops before the update") {
   PairSet p = make_pairs(small_set(2, 6, 2, 0.2), 0);
   Model model(small_config(ModelKind::dgnet));
