@@ -346,7 +346,7 @@ int run_train(const std::vector<std::string>& args) {
                  model_name, model->params().theta().size(), data.system, train.size(), test.size(), iterations,
                  batch == 0 || batch >= train.size() ? std::string("full") : std::to_string(batch), nn::to_string(scheme));
   nn::PairObjective objective(*model, train, batch, seed, loss_opt, threads);
-  Progress progress("train", iterations, !common.quiet);
+  std::optional<Progress> progress(std::in_place, "train", iterations, !common.quiet);
   bool interrupted = false;
   const long first = next;
   long completed = next;  // iterations done so far
@@ -356,7 +356,7 @@ int run_train(const std::vector<std::string>& args) {
     ++window_count;
     if (completed % eval_every == 0 || completed == iterations) evaluate(completed);
     if (completed % checkpoint_every == 0 && completed < iterations) write_checkpoint(completed);
-    progress.update(completed);
+    progress->update(completed);
     interrupted = interrupt_requested();
     return interrupted;
   }};
@@ -373,6 +373,7 @@ int run_train(const std::vector<std::string>& args) {
     throw Interrupted(fmt::format("interrupted after {} iterations; checkpoint {} written, continue with --resume", next, ckpt_path));
   }
   const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
+  progress.reset();  // clears the bar before the summary lines
   if (log_rows.empty() || static_cast<long>(log_rows.back()[0]) != iterations) evaluate(iterations);
   const double final_train = log_rows.back()[1], final_test = log_rows.back()[2];
   const double its_per_s = train_seconds > 0 ? static_cast<double>(next - first) / train_seconds : 0.0;
