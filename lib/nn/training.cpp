@@ -289,7 +289,7 @@ double evaluate_loss(Model& model, ad::Tape& tape, const PairSet& pairs, const L
   if (p == 0) return std::nan("");
   // Bound the rows of the hidden activations (PDE: pairs x sites) to keep memory small.
   const long rows_per_pair = model.config().pde ? model.config().dim : 1;
-  chunk = std::max(1L, std::min(chunk, 100000L / rows_per_pair));
+  chunk = std::max(1L, std::min(chunk, 20000L / rows_per_pair));
   double sum = 0.0;
   PairSet part;
   std::vector<long> idx;
