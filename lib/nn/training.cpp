@@ -156,23 +156,20 @@ Var rk_step(Model& model, const ode::ButcherTableau& tab, Var y, Var dt_rows, do
   return y_new;
 }
 
-// One Störmer–Verlet step (kick-drift-kick) for u = (q, p) with a separable H; f = S ∇H gives
-// q' (depends on p only) and p' (depends on q only). dt_half [B, m] holds Δt per row.
+// One Störmer–Verlet step (kick-drift-kick) for u = (q, p) and H = T(p) + V(q): q' = T'(p),
+// p' = -V'(q); each kick or drift differentiates only the network it needs. dt_half [B, m]
+// holds Δt per row.
 Var leapfrog_step(Model& model, ad::Tape& tape, Var u, Var dt_half) {
   const Eigen::Index n = u.cols(), m = n / 2;
   Mat sq = Mat::Zero(n, m), sp = Mat::Zero(n, m);
   sq.topRows(m).setIdentity();
   sp.bottomRows(m).setIdentity();
   const Var Sq = tape.leaf(sq), Sp = tape.leaf(sp);
-  const auto join = [&](Var q, Var p) { return ad::add(ad::matmul(q, Sq, false, true), ad::matmul(p, Sp, false, true)); };
   const Var q = ad::matmul(u, Sq), p = ad::matmul(u, Sp);
-  const Var p_dot0 = ad::matmul(model.time_derivative(u), Sp);
-  const Var p_half = ad::add(p, ad::scale(ad::mul(p_dot0, dt_half), 0.5));
-  const Var q_dot = ad::matmul(model.time_derivative(join(q, p_half)), Sq);
-  const Var q1 = ad::add(q, ad::mul(q_dot, dt_half));
-  const Var p_dot1 = ad::matmul(model.time_derivative(join(q1, p_half)), Sp);
-  const Var p1 = ad::add(p_half, ad::scale(ad::mul(p_dot1, dt_half), 0.5));
-  return join(q1, p1);
+  const Var p_half = ad::sub(p, ad::scale(ad::mul(model.potential_gradient(q), dt_half), 0.5));
+  const Var q1 = ad::add(q, ad::mul(model.kinetic_gradient(p_half), dt_half));
+  const Var p1 = ad::sub(p_half, ad::scale(ad::mul(model.potential_gradient(q1), dt_half), 0.5));
+  return ad::add(ad::matmul(q1, Sq, false, true), ad::matmul(p1, Sp, false, true));
 }
 
 }  // namespace
