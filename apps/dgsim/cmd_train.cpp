@@ -154,7 +154,7 @@ int run_train(const std::vector<std::string>& args) {
       ("integrator", po::value(&integrator),
        "training step: dgnet dg (Eq. 11); hnn/node rk2 (default), dopri5, euler, rk4; srnn leapfrog")
       ("output,o", po::value(&output), "model file (default: DATA-MODEL.h5 in the current folder)")
-      ("iterations", po::value(&iterations), "Adam steps (default: per dataset, below)")
+      ("iterations", po::value(&iterations), "Adam steps (default: per dataset, above)")
       ("batch", po::value(&batch), "pairs per step, 0 = full batch (default: per dataset)")
       ("lr", po::value(&lr), "Adam learning rate (default 1e-3)")
       ("weight-decay", po::value(&weight_decay), "L2 weight decay as torch.optim.Adam (default: per dataset)")
