@@ -431,7 +431,12 @@ void PairObjective::after_step(Vec&) { model_.project(); }
 long optimize(Objective& objective, Vec& theta, Adam& adam, long first, long last, const std::vector<Callback>& callbacks) {
   Vec grad = Vec::Zero(theta.size());
   for (long it = first; it < last; ++it) {
-    const double loss = objective.evaluate_with_gradient(theta, it, grad);
+    double loss = 0.0;
+    try {
+      loss = objective.evaluate_with_gradient(theta, it, grad);
+    } catch (const NumericalError& e) {  // e.g. a dopri5 step-size underflow: say when
+      throw NumericalError(fmt::format("{} at iteration {}", e.what(), it + 1));
+    }
     if (!std::isfinite(loss) || !grad.allFinite())
       throw NumericalError(fmt::format("training diverged: the {} is not finite ({}) at iteration {}",
                                        std::isfinite(loss) ? "gradient" : "loss", std::isfinite(loss) ? "NaN or Inf" : fmt::format("{}", loss), it + 1));

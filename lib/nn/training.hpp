@@ -154,8 +154,9 @@ using Callback = std::function<bool(const StepInfo&)>;
 // Runs iterations first..last-1: loss and gradient, an Adam step, objective.after_step, then
 // every callback (all of them are called; any returning true stops after this iteration).
 // Returns the number of iterations completed, i.e. the next iteration to run. A non-finite
-// loss or gradient throws NumericalError naming the iteration before θ is updated, so θ and
-// Adam still hold the state at the start of that iteration.
+// loss or gradient, or a NumericalError of the objective, throws NumericalError naming the
+// iteration (1-based) before θ is updated, so θ and Adam still hold the state at the start of
+// that iteration.
 long optimize(Objective& objective, Vec& theta, Adam& adam, long first, long last,
               const std::vector<Callback>& callbacks = {});
 
