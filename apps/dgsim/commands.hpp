@@ -11,6 +11,7 @@ int run_generate(const std::vector<std::string>& args);
 int run_inspect(const std::vector<std::string>& args);
 int run_check(const std::vector<std::string>& args);
 int run_merge(const std::vector<std::string>& args);
+int run_train(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);
 
 }  // namespace dgsim::cli

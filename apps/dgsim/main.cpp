@@ -32,9 +32,10 @@ struct Command {
 const Command kCommands[] = {
     {"systems", "list the registered systems, their parameters and presets", &dgsim::cli::run_systems},
     {"generate", "simulate a system and write a dataset file (HDF5)", &dgsim::cli::run_generate},
-    {"inspect", "summarise a dgsim file", &dgsim::cli::run_inspect},
-    {"check", "verify the conservation laws of a dgsim file (exit 1 when one is broken)", &dgsim::cli::run_check},
+    {"train", "learn an energy (DGNet, HNN, SRNN) or a vector field (NODE) from a dataset", &dgsim::cli::run_train},
     {"predict", "roll out a learned model, score it with the paper's metrics, write predictions", &dgsim::cli::run_predict},
+    {"check", "verify the conservation laws of a dgsim file (exit 1 when one is broken)", &dgsim::cli::run_check},
+    {"inspect", "summarise a dgsim file", &dgsim::cli::run_inspect},
     {"merge", "merge shards written with `generate --shard` into one file", &dgsim::cli::run_merge},
 };
 

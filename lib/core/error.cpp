@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <utility>
 
 namespace dgsim {
@@ -17,5 +18,8 @@ NumericalError::NumericalError(const std::string& message, double t, double dt, 
       t_(t),
       dt_(dt),
       step_(step) {}
+
+NumericalError::NumericalError(const std::string& message)
+    : Error(message), t_(std::nan("")), dt_(std::nan("")), step_(-1) {}
 
 }  // namespace dgsim

@@ -35,6 +35,9 @@ class IoError : public Error {
 class NumericalError : public Error {
  public:
   NumericalError(const std::string& message, double t, double dt, long step);
+  // A failure outside time stepping (e.g. a non-finite training loss): the message as given,
+  // t and dt NaN, step -1.
+  explicit NumericalError(const std::string& message);
   double t() const { return t_; }
   double dt() const { return dt_; }
   long step() const { return step_; }

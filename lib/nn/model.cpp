@@ -159,6 +159,18 @@ Var Model::time_derivative(Var u) {
   return apply_structure(energy_gradient(u));
 }
 
+Var Model::kinetic_gradient(Var p) {
+  if (config_.kind != ModelKind::srnn) throw ConfigError("model: only SRNN has a separate kinetic energy");
+  if (tape_ == nullptr || p.tape != tape_) throw Error("model: bind() the model to the tape of its input first");
+  return tape_->gradient(forward(mlp_, p_, p), p, true);
+}
+
+Var Model::potential_gradient(Var q) {
+  if (config_.kind != ModelKind::srnn) throw ConfigError("model: only SRNN has a separate potential energy");
+  if (tape_ == nullptr || q.tape != tape_) throw Error("model: bind() the model to the tape of its input first");
+  return tape_->gradient(forward(mlp2_, p_, q), q, true);
+}
+
 Var Model::discrete_time_derivative(Var u, Var v) {
   const Var hu = energy(u), hv = energy(v);
   return apply_structure(tape_->discrete_gradient(hu, hv, u, v, true));

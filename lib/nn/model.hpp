@@ -84,6 +84,9 @@ class Model {
   ad::Var energy_gradient(ad::Var u);                      // ∇H(u) [B, dim], differentiable in θ
   ad::Var time_derivative(ad::Var u);                      // f(u) [B, dim], differentiable in θ
   ad::Var discrete_time_derivative(ad::Var u, ad::Var v);  // Ḡ ∇̄H(u, v) [B, dim]
+  // SRNN only, for leapfrog: ∂T/∂p and ∂V/∂q [B, dim/2] of H = T(p) + V(q), differentiable in θ.
+  ad::Var kinetic_gradient(ad::Var p);
+  ad::Var potential_gradient(ad::Var q);
   ad::Var apply_structure(ad::Var grad);                   // G grad [B, dim]
 
   // dθ [theta size] after tape.backward(loss) on the bound tape.

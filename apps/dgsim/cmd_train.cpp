@@ -1,0 +1,419 @@
+// dgsim train: learn an energy (or a vector field) from a dataset's consecutive states.
+//
+// Files: the model file (-o) is written atomically at the end. During training a checkpoint
+// `<output>.ckpt` (model, Adam state, next iteration, evaluation log) is written atomically
+// every --checkpoint-every iterations, on SIGINT/SIGTERM (exit 75) and before a numerical
+// failure (exit 3); it is removed after the model file is written. --resume continues from it;
+// the batches depend only on (seed, iteration), so the final weights are bit-identical to an
+// uninterrupted run with the same seed and --threads.
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sys/stat.h>
+
+#include "apps/dgsim/cli_common.hpp"
+#include "apps/dgsim/commands.hpp"
+#include "lib/ad/gemm_threads.hpp"
+#include "lib/core/atomic_file.hpp"
+#include "lib/core/error.hpp"
+#include "lib/core/interrupt.hpp"
+#include "lib/core/log.hpp"
+#include "lib/core/progress.hpp"
+#include "lib/io/dataset_file.hpp"
+#include "lib/nn/model_file.hpp"
+#include "lib/nn/training.hpp"
+
+namespace dgsim::cli {
+
+namespace {
+
+// The paper's training settings per dataset (PAPER.md); batch 0 = full batch.
+struct Defaults {
+  const char* system;
+  long iterations;
+  long batch;
+  double lr;
+  double weight_decay;
+  bool friction;
+};
+constexpr Defaults kDefaults[] = {
+    {"mass-spring", 2000, 0, 1e-3, 1e-4, false},
+    {"pendulum", 2000, 0, 1e-3, 1e-4, false},
+    {"two-body", 10000, 200, 1e-3, 0.0, false},
+    {"kdv", 10000, 200, 1e-3, 0.0, false},
+    {"cahn-hilliard", 10000, 200, 1e-3, 0.0, false},
+    {"real-pendulum", 2000, 0, 1e-3, 1e-5, true},
+};
+constexpr Defaults kOtherDefaults = {"other", 2000, 0, 1e-3, 0.0, false};
+
+const Defaults& defaults_for(const std::string& system) {
+  for (const auto& d : kDefaults)
+    if (system == d.system) return d;
+  return kOtherDefaults;
+}
+
+std::string defaults_table() {
+  std::string s = "defaults per dataset (the DGNet paper's settings; batch 0 = full batch):\n";
+  for (const auto& d : kDefaults)
+    s += fmt::format("  {:<14} iterations {:>5}  batch {:>3}  lr {:g}  weight decay {:g}{}\n", d.system, d.iterations,
+                     d.batch, d.lr, d.weight_decay, d.friction ? "  friction on" : "");
+  s += fmt::format("  {:<14} iterations {:>5}  batch {:>3}  lr {:g}  weight decay {:g}\n", "(other)",
+                   kOtherDefaults.iterations, kOtherDefaults.batch, kOtherDefaults.lr, kOtherDefaults.weight_decay);
+  return s;
+}
+
+// The structure matrix of a PDE dataset: a positive multiple of D or D2 on the grid with
+// spacing dx (the files store D/Δx and D2/Δx, since their H carries the factor Δx; the model
+// uses D and D2 with Euclidean gradients, as the authors' code, and the learned H absorbs the
+// factor).
+nn::Structure pde_structure(const Mat& G, double dx, const std::string& path) {
+  const Eigen::Index n = G.rows();
+  Mat d = Mat::Zero(n, n), d2 = Mat::Zero(n, n);
+  for (Eigen::Index k = 0; k < n; ++k) {
+    d(k, (k + 1) % n) += 1.0 / (2.0 * dx);
+    d(k, (k + n - 1) % n) -= 1.0 / (2.0 * dx);
+    d2(k, (k + 1) % n) += 1.0 / (dx * dx);
+    d2(k, (k + n - 1) % n) += 1.0 / (dx * dx);
+    d2(k, k) -= 2.0 / (dx * dx);
+  }
+  for (auto [m, s] : {std::pair{&d, nn::Structure::D}, std::pair{&d2, nn::Structure::D2}}) {
+    const double c = G.cwiseProduct(*m).sum() / m->squaredNorm();  // least-squares factor
+    if (c > 0 && (G - c * *m).lpNorm<Eigen::Infinity>() <= 1e-9 * G.lpNorm<Eigen::Infinity>()) return s;
+  }
+  throw IoError(fmt::format("structure matrix is not a multiple of D or D2 on the grid (dx = {})", dx), path, "structure/G");
+}
+
+bool file_exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+// Settings a checkpoint must share with the run that resumes it.
+struct Identity {
+  std::map<std::string, std::string> text;
+  std::map<std::string, double> numbers;
+  std::map<std::string, std::int64_t> ints;
+};
+
+void check_same(const Identity& want, const nn::ModelFile& ckpt, const std::string& path) {
+  for (const auto& [k, v] : want.text) {
+    const auto it = ckpt.info_text.find(k);
+    if (it == ckpt.info_text.end() || it->second != v)
+      throw ConfigError(fmt::format("checkpoint {} was written with {} '{}', this run has '{}' (remove it or match the settings)",
+                                    path, k, it == ckpt.info_text.end() ? "?" : it->second, v));
+  }
+  for (const auto& [k, v] : want.numbers) {
+    const auto it = ckpt.info_numbers.find(k);
+    if (it == ckpt.info_numbers.end() || !(it->second == v || (std::isnan(it->second) && std::isnan(v))))
+      throw ConfigError(fmt::format("checkpoint {} was written with {} {}, this run has {} (remove it or match the settings)",
+                                    path, k, it == ckpt.info_numbers.end() ? std::nan("") : it->second, v));
+  }
+  for (const auto& [k, v] : want.ints) {
+    const auto it = ckpt.info_ints.find(k);
+    if (it == ckpt.info_ints.end() || it->second != v)
+      throw ConfigError(fmt::format("checkpoint {} was written with {} {}, this run has {} (remove it or match the settings)",
+                                    path, k, it == ckpt.info_ints.end() ? -1 : it->second, v));
+  }
+}
+
+Mat log_matrix(const std::vector<std::array<double, 4>>& rows) {
+  Mat m(static_cast<Eigen::Index>(rows.size()), 4);
+  for (size_t r = 0; r < rows.size(); ++r)
+    for (int c = 0; c < 4; ++c) m(static_cast<Eigen::Index>(r), c) = rows[r][static_cast<size_t>(c)];
+  return m;
+}
+
+std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{:.10g}", x) : "null"; }
+
+std::string log_line(const std::array<double, 4>& r) {
+  return fmt::format("{{\"iteration\": {}, \"train_loss\": {}, \"test_loss\": {}, \"elapsed\": {:.3f}}}",
+                     static_cast<long>(r[0]), json_number(r[1]), json_number(r[2]), r[3]);
+}
+
+}  // namespace
+
+int run_train(const std::vector<std::string>& args) {
+  CommonOptions common;
+  std::string data_path, model_name, integrator, output, log_path, friction_opt = "auto";
+  long iterations = 0, batch = 0, eval_every = 0, checkpoint_every = 0;
+  double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0;
+  int hidden = 200, threads = 1;
+  std::uint64_t seed = 0;
+  bool resume = false;
+
+  po::options_description desc("options");
+  desc.add_options()
+      ("data", po::value(&data_path), "dataset file (dgsim generate)")
+      ("model", po::value(&model_name), "dgnet, hnn (HNN++ on PDEs), node or srnn")
+      ("integrator", po::value(&integrator),
+       "training step: dgnet dg (Eq. 11); hnn/node rk2 (default), dopri5, euler, rk4; srnn leapfrog")
+      ("output,o", po::value(&output), "model file (default: DATA-MODEL.h5 in the current folder)")
+      ("iterations", po::value(&iterations), "Adam steps (default: per dataset, above)")
+      ("batch", po::value(&batch), "pairs per step, 0 = full batch (default: per dataset)")
+      ("lr", po::value(&lr), "Adam learning rate (default 1e-3)")
+      ("weight-decay", po::value(&weight_decay), "L2 weight decay as torch.optim.Adam (default: per dataset)")
+      ("hidden", po::value(&hidden), "hidden width / channels (default 200)")
+      ("friction", po::value(&friction_opt), "learned friction G = S - diag(0, g), g >= 0 from 0: on, off, auto (on for real-pendulum)")
+      ("fixed-dt", po::value(&fixed_dt),
+       "use this Δt for every pair instead of the stored times (the DGNet authors used 1/6 on the real pendulum; "
+       "default: the measured Δt of each pair)")
+      ("rtol", po::value(&rtol), "dopri5 training steps: relative tolerance (default 1e-7, torchdiffeq's)")
+      ("atol", po::value(&atol), "dopri5 training steps: absolute tolerance (default 1e-9)")
+      ("seed", po::value(&seed), "seed of the initial weights and of the batches")
+      ("threads", po::value(&threads), "worker threads, each training on a block of the batch (default 1; results are reproducible for a fixed value)")
+      ("eval-every", po::value(&eval_every), "iterations between evaluations of the test loss (default: iterations/20)")
+      ("checkpoint-every", po::value(&checkpoint_every), "iterations between checkpoints OUTPUT.ckpt (default: iterations/10)")
+      ("resume", po::bool_switch(&resume), "continue from OUTPUT.ckpt if it exists (else start afresh)")
+      ("log", po::value(&log_path), "write one JSON line per evaluation: iteration, train loss, test loss, elapsed");
+  add_common_options(desc, common);
+  po::positional_options_description pos;
+  po::variables_map vm;
+  if (!parse("train", args, desc, pos, vm, "dgsim train --data FILE --model dgnet|hnn|node|srnn [options]\n\n" + defaults_table(),
+             "dgsim train --data kdv.h5 --model dgnet -o kdv-dgnet.h5 --log kdv-dgnet.jsonl"))
+    return 0;
+  apply_common_options(common);
+
+  // ---- validate options
+  if (data_path.empty()) throw UsageError("train", "no dataset given: --data FILE");
+  if (model_name.empty()) throw UsageError("train", "no model given: --model dgnet|hnn|node|srnn");
+  const nn::ModelKind kind = nn::parse_model_kind(model_name);
+  const nn::Scheme scheme = integrator.empty() ? nn::default_scheme(kind) : nn::parse_scheme(integrator);
+  nn::check_scheme(kind, scheme);
+  if (vm.count("iterations") && iterations < 1) throw UsageError("train", fmt::format("--iterations must be positive, got {}", iterations));
+  if (batch < 0) throw UsageError("train", fmt::format("--batch must be >= 0 (0 = full batch), got {}", batch));
+  if (vm.count("lr") && !(lr > 0)) throw UsageError("train", fmt::format("--lr must be positive, got {}", lr));
+  if (vm.count("weight-decay") && !(weight_decay >= 0)) throw UsageError("train", fmt::format("--weight-decay must be >= 0, got {}", weight_decay));
+  if (hidden < 1) throw UsageError("train", fmt::format("--hidden must be positive, got {}", hidden));
+  if (threads < 1) throw UsageError("train", fmt::format("--threads must be positive, got {}", threads));
+  if (eval_every < 0 || checkpoint_every < 0) throw UsageError("train", "--eval-every and --checkpoint-every must be positive");
+  if (!(rtol > 0) || !(atol > 0)) throw UsageError("train", fmt::format("tolerances must be positive, got rtol {} atol {}", rtol, atol));
+  if (!(fixed_dt >= 0)) throw UsageError("train", fmt::format("--fixed-dt must be positive, got {}", fixed_dt));
+  if (friction_opt != "on" && friction_opt != "off" && friction_opt != "auto")
+    throw UsageError("train", fmt::format("--friction '{}' is not on, off or auto", friction_opt));
+  if (scheme != nn::Scheme::dopri5 && (vm.count("rtol") || vm.count("atol")))
+    DGSIM_LOG_WARN("--rtol/--atol only apply to --integrator dopri5; ignored");
+  if (output.empty()) {
+    std::string stem = data_path.substr(data_path.find_last_of('/') + 1);
+    if (stem.size() > 3 && stem.compare(stem.size() - 3, 3, ".h5") == 0) stem.resize(stem.size() - 3);
+    output = stem + "-" + model_name + ".h5";
+  }
+  check_output_path(output);
+  const std::string ckpt_path = output + ".ckpt";
+
+  // ---- data and settings
+  const io::TrajectorySet data = io::read_dataset(data_path);
+  const Defaults& def = defaults_for(data.system);
+  if (!vm.count("iterations")) iterations = def.iterations;
+  if (!vm.count("batch")) batch = def.batch;
+  if (!vm.count("lr")) lr = def.lr;
+  if (!vm.count("weight-decay")) weight_decay = def.weight_decay;
+  if (eval_every == 0) eval_every = std::max(1L, iterations / 20);
+  if (checkpoint_every == 0) checkpoint_every = std::max(1L, iterations / 10);
+  // Friction needs an energy with G = S - R; SRNN's leapfrog needs a separable vector field.
+  const bool friction_ok = kind == nn::ModelKind::dgnet || kind == nn::ModelKind::hnn;
+  if (friction_opt == "on" && !friction_ok)
+    throw UsageError("train", fmt::format("--friction on needs model dgnet or hnn, not {}", model_name));
+  const bool friction = friction_opt == "on" || (friction_opt == "auto" && def.friction && friction_ok);
+
+  const nn::PairSet train = nn::make_pairs(data, 0, fixed_dt);
+  const nn::PairSet test = nn::make_pairs(data, 1, fixed_dt);
+  if (train.size() == 0) throw ConfigError(fmt::format("dataset {} has no training pairs", data_path));
+
+  nn::ModelConfig cfg;
+  cfg.kind = kind;
+  cfg.pde = data.n_spatial_dims == 1;
+  cfg.dim = static_cast<int>(data.dim);
+  cfg.hidden = hidden;
+  cfg.seed = seed;
+  cfg.friction = friction;
+  if (cfg.pde) {
+    if (data.x.size() < 2) throw IoError("a PDE dataset needs the grid dimensions/x", data_path, "dimensions/x");
+    cfg.dx = data.x[1] - data.x[0];
+    cfg.structure = pde_structure(data.G, cfg.dx, data_path);
+  }
+  nn::AdamOptions adam_opt;
+  adam_opt.lr = lr;
+  adam_opt.weight_decay = weight_decay;
+
+  nn::LossOptions loss_opt;
+  loss_opt.scheme = scheme;
+  loss_opt.rtol = rtol;
+  loss_opt.atol = atol;
+
+  const std::string data_sum = nn::checksum(data.u);
+  Identity id;
+  id.text = {{"data.checksum", data_sum}, {"data.system", data.system}, {"train.integrator", nn::to_string(scheme)}, {"model", model_name}};
+  id.numbers = {{"train.lr", lr}, {"train.weight_decay", weight_decay}, {"train.fixed_dt", fixed_dt},
+                {"train.rtol", rtol}, {"train.atol", atol}};
+  id.ints = {{"train.batch", batch}, {"train.seed", static_cast<std::int64_t>(seed)}, {"train.hidden", hidden},
+             {"train.friction", friction}};
+
+  // ---- model and optimizer, fresh or from the checkpoint
+  std::optional<nn::Model> model;
+  std::optional<nn::Adam> adam;
+  long next = 0;
+  std::vector<std::array<double, 4>> log_rows;
+  double window_sum = 0.0, elapsed_before = 0.0;
+  long window_count = 0;
+  if (resume && file_exists(ckpt_path)) {
+    const nn::ModelFile ck = nn::read_model_file(ckpt_path);
+    check_same(id, ck, ckpt_path);
+    nn::RestoredModel rm = nn::import_state(ck.state);
+    if (!rm.adam) throw IoError("checkpoint holds no optimizer state", ckpt_path, "adam");
+    model.emplace(std::move(rm.model));
+    adam.emplace(*rm.adam);
+    next = static_cast<long>(ck.info_ints.at("checkpoint.next_iteration"));
+    window_sum = ck.info_numbers.at("checkpoint.window_sum");
+    window_count = static_cast<long>(ck.info_ints.at("checkpoint.window_count"));
+    elapsed_before = ck.info_numbers.at("checkpoint.elapsed");
+    for (const auto& [name, m] : ck.extra)
+      if (name == "training/log")
+        for (Eigen::Index r = 0; r < m.rows(); ++r) log_rows.push_back({m(r, 0), m(r, 1), m(r, 2), m(r, 3)});
+    const auto t = ck.info_ints.find("train.threads");
+    if (t != ck.info_ints.end() && t->second != threads)
+      DGSIM_LOG_WARN("checkpoint was written with --threads {}, this run uses {}: results may differ in the last bits", t->second, threads);
+    if (next > iterations)
+      throw ConfigError(fmt::format("checkpoint {} is at iteration {}, beyond --iterations {}", ckpt_path, next, iterations));
+    DGSIM_LOG_INFO("resuming from {} at iteration {}", ckpt_path, next);
+  } else {
+    if (resume) DGSIM_LOG_INFO("no checkpoint {}; starting afresh", ckpt_path);
+    model.emplace(cfg);
+    adam.emplace(adam_opt, model->params().theta().size());
+  }
+  ad::set_gemm_threads(1);  // the parallelism is over blocks of the batch (PairObjective)
+
+  std::ofstream log_file;
+  if (!log_path.empty()) {
+    log_file.open(log_path, std::ios::trunc);
+    if (!log_file) throw IoError("cannot open the log file for writing", log_path);
+    for (const auto& r : log_rows) log_file << log_line(r) << '\n';
+    log_file.flush();
+  }
+
+  // ---- files
+  const auto make_file = [&](bool with_adam) {
+    nn::ModelFile f;
+    f.state = nn::export_state(*model, with_adam ? &*adam : nullptr);
+    f.info_text = id.text;
+    f.info_numbers = id.numbers;
+    f.info_ints = id.ints;
+    f.info_text["command_line"] = command_line();
+    f.info_text["data.path"] = data_path;
+    f.info_text["data.checksum_algorithm"] = "fnv1a64 of t0_fields/u (float64 bytes, row-major)";
+    f.info_ints["train.iterations"] = iterations;
+    f.info_ints["train.threads"] = threads;
+    f.info_ints["train.eval_every"] = eval_every;
+    f.info_ints["data.train_pairs"] = train.size();
+    f.info_ints["data.test_pairs"] = test.size();
+    f.info_text["train.loss"] = scheme == nn::Scheme::dg ? "mean of ((u1 - u0)/dt - Gbar dgradH(u1, u0))^2 (Eq. 11)"
+                                                         : "mean of ((u1hat - u0)/dt - (u1 - u0)/dt)^2, u1hat one step of the integrator";
+    f.extra.emplace_back("training/log", log_matrix(log_rows));
+    return f;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  const auto write_checkpoint = [&](long next_iteration) {
+    nn::ModelFile f = make_file(true);
+    f.info_ints["checkpoint.next_iteration"] = next_iteration;
+    f.info_ints["checkpoint.window_count"] = window_count;
+    f.info_numbers["checkpoint.window_sum"] = window_sum;
+    f.info_numbers["checkpoint.elapsed"] = elapsed();
+    nn::write_model_file(ckpt_path, f);
+  };
+
+  // ---- training
+  ad::Tape eval_tape;
+  const auto evaluate = [&](long done) {
+    const double train_loss = window_count > 0 ? window_sum / static_cast<double>(window_count) : std::nan("");
+    const double test_loss = nn::evaluate_loss(*model, eval_tape, test, loss_opt);
+    log_rows.push_back({static_cast<double>(done), train_loss, test_loss, elapsed()});
+    window_sum = 0.0;
+    window_count = 0;
+    if (log_file.is_open()) {
+      log_file << log_line(log_rows.back()) << '\n';
+      log_file.flush();
+    }
+    DGSIM_LOG_DEBUG("iteration {}: train loss {:.6g}, test loss {:.6g}", done, train_loss, test_loss);
+  };
+
+  DGSIM_LOG_INFO("training {} ({} parameters) on {}: {} train / {} test pairs, {} iterations, batch {}, integrator {}",
+                 model_name, model->params().theta().size(), data.system, train.size(), test.size(), iterations,
+                 batch == 0 || batch >= train.size() ? std::string("full") : std::to_string(batch), nn::to_string(scheme));
+  nn::PairObjective objective(*model, train, batch, seed, loss_opt, threads);
+  std::optional<Progress> progress(std::in_place, "train", iterations, !common.quiet);
+  bool interrupted = false;
+  const long first = next;
+  long completed = next;  // iterations done so far
+  const std::vector<nn::Callback> callbacks = {[&](const nn::StepInfo& s) {
+    completed = s.iteration + 1;
+    window_sum += s.loss;
+    ++window_count;
+    if (completed % eval_every == 0 || completed == iterations) evaluate(completed);
+    if (completed % checkpoint_every == 0 && completed < iterations) write_checkpoint(completed);
+    progress->update(completed);
+    interrupted = interrupt_requested();
+    return interrupted;
+  }};
+  const auto train_start = std::chrono::steady_clock::now();
+  try {
+    next = nn::optimize(objective, model->params().theta(), *adam, next, iterations, callbacks);
+  } catch (const NumericalError& e) {
+    // θ and Adam still hold the finite state at the start of the failing iteration.
+    write_checkpoint(completed);
+    throw NumericalError(fmt::format("{}; the last good state (after {} iterations) is saved in {}", e.what(), completed, ckpt_path));
+  }
+  if (interrupted && next < iterations) {
+    write_checkpoint(next);
+    throw Interrupted(fmt::format("interrupted after {} iterations; checkpoint {} written, continue with --resume", next, ckpt_path));
+  }
+  const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
+  progress.reset();  // clears the bar before the summary lines
+  if (log_rows.empty() || static_cast<long>(log_rows.back()[0]) != iterations) evaluate(iterations);
+  const double final_train = log_rows.back()[1], final_test = log_rows.back()[2];
+  const double its_per_s = train_seconds > 0 ? static_cast<double>(next - first) / train_seconds : 0.0;
+
+  // DGNet on ODE states: the implicit scheme (Eq. 6) on the test pairs, once, at the end.
+  std::optional<nn::ImplicitScores> implicit;
+  if (kind == nn::ModelKind::dgnet && !cfg.pde && test.size() > 0) {
+    implicit = nn::implicit_scores(*model, test);
+    if (implicit->not_converged > 0)
+      DGSIM_LOG_WARN("implicit test predictions: {} Newton solves did not reach 1e-12", implicit->not_converged);
+  }
+
+  nn::ModelFile f = make_file(false);
+  if (implicit) {
+    f.info_numbers["result.test_implicit_one_step_mse"] = implicit->one_step;
+    f.info_numbers["result.test_implicit_rollout_mse"] = implicit->rollout;
+    f.info_ints["result.test_rollout_runs"] = implicit->n_runs;
+  }
+  f.info_numbers["result.train_loss"] = final_train;
+  f.info_numbers["result.test_loss"] = final_test;
+  f.info_numbers["result.seconds"] = elapsed();
+  f.info_numbers["result.iterations_per_second"] = its_per_s;
+  nn::write_model_file(output, f);
+  std::remove(ckpt_path.c_str());
+
+  const std::string implicit_json =
+      implicit ? fmt::format(", \"test_implicit_one_step_mse\": {}, \"test_implicit_rollout_mse\": {}", json_number(implicit->one_step),
+                             json_number(implicit->rollout))
+               : "";
+  if (common.json)
+    std::cout << fmt::format("{{\"output\": {}, \"model\": {}, \"system\": {}, \"integrator\": {}, \"iterations\": {}, "
+                             "\"train_loss\": {}, \"test_loss\": {}{}, \"seconds\": {:.3f}, \"iterations_per_second\": {:.4g}}}\n",
+                             json_quote(output), json_quote(model_name), json_quote(data.system), json_quote(nn::to_string(scheme)),
+                             iterations, json_number(final_train), json_number(final_test), implicit_json, elapsed(), its_per_s);
+  if (implicit)
+    DGSIM_LOG_INFO("implicit DG predictions on the test pairs: one-step MSE {:.4g}, rollout MSE {:.4g} ({} runs)",
+                   implicit->one_step, implicit->rollout, implicit->n_runs);
+  DGSIM_LOG_INFO("trained {} on {}: {} iterations in {:.2f} s ({:.3g} it/s), train loss {:.4g}, test loss {:.4g}; wrote {}",
+                 model_name, data.system, iterations, elapsed(), its_per_s, final_train, final_test, output);
+  return 0;
+}
+
+}  // namespace dgsim::cli

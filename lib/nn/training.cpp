@@ -1,0 +1,462 @@
+#include "lib/nn/training.hpp"
+
+#include <Eigen/LU>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <thread>
+
+#include "lib/core/error.hpp"
+#include "lib/core/log.hpp"
+#include "lib/core/rng.hpp"
+#include "lib/ode/butcher.hpp"
+#include "lib/ode/stepper.hpp"
+
+namespace dgsim::nn {
+
+using ad::Var;
+
+// ---------------------------------------------------------------------------------------------
+// Pairs and batches
+
+PairSet make_pairs(const io::TrajectorySet& d, int split, double fixed_dt) {
+  const long nt = d.n_time(), dim = d.dim;
+  if (nt < 2) throw ConfigError(fmt::format("dataset has {} time points: no consecutive pairs", nt));
+  const bool per_pair = !d.pair_split.empty();
+  std::vector<std::pair<long, long>> sel;  // (trajectory, time index n)
+  for (long j = 0; j < d.n_traj; ++j)
+    for (long n = 0; n + 1 < nt; ++n) {
+      const auto s = per_pair ? d.pair_split[static_cast<size_t>(j * (nt - 1) + n)] : d.split[static_cast<size_t>(j)];
+      if (s == split) sel.emplace_back(j, n);
+    }
+  PairSet p;
+  const auto rows = static_cast<Eigen::Index>(sel.size());
+  for (const auto& [j, n] : sel) {
+    p.traj.push_back(j);
+    p.step.push_back(n);
+  }
+  p.u0.resize(rows, dim);
+  p.u1.resize(rows, dim);
+  p.dt.resize(rows);
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const auto [j, n] = sel[static_cast<size_t>(r)];
+    const double* a = d.u.data() + (j * nt + n) * dim;
+    for (long k = 0; k < dim; ++k) {
+      p.u0(r, k) = a[k];
+      p.u1(r, k) = a[dim + k];
+    }
+    p.dt(r) = fixed_dt > 0.0 ? fixed_dt : d.t[static_cast<size_t>(n + 1)] - d.t[static_cast<size_t>(n)];
+    if (!(p.dt(r) > 0.0)) throw ConfigError(fmt::format("dataset: time step {} of series {} is not positive", n, j));
+  }
+  return p;
+}
+
+void gather(const PairSet& all, const std::vector<long>& idx, PairSet& out) {
+  const auto rows = static_cast<Eigen::Index>(idx.size());
+  out.u0.resize(rows, all.u0.cols());
+  out.u1.resize(rows, all.u1.cols());
+  out.dt.resize(rows);
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const Eigen::Index i = idx[static_cast<size_t>(r)];
+    out.u0.row(r) = all.u0.row(i);
+    out.u1.row(r) = all.u1.row(i);
+    out.dt(r) = all.dt(i);
+  }
+}
+
+std::vector<long> batch_indices(long n_pairs, long batch, std::uint64_t seed, long iteration) {
+  std::vector<long> idx(static_cast<size_t>(n_pairs));
+  std::iota(idx.begin(), idx.end(), 0L);
+  if (batch <= 0 || batch >= n_pairs) return idx;
+  // Partial Fisher–Yates: the first `batch` entries become a uniform sample without replacement.
+  Rng rng(seed, RngStream::training, static_cast<std::uint64_t>(iteration));
+  for (long i = 0; i < batch; ++i) {
+    const long j = i + static_cast<long>(rng.below(static_cast<std::uint64_t>(n_pairs - i)));
+    std::swap(idx[static_cast<size_t>(i)], idx[static_cast<size_t>(j)]);
+  }
+  idx.resize(static_cast<size_t>(batch));
+  std::sort(idx.begin(), idx.end());
+  return idx;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemes
+
+std::string to_string(Scheme s) {
+  switch (s) {
+    case Scheme::dg: return "dg";
+    case Scheme::euler: return "euler";
+    case Scheme::rk2: return "rk2";
+    case Scheme::rk4: return "rk4";
+    case Scheme::dopri5: return "dopri5";
+    case Scheme::leapfrog: return "leapfrog";
+  }
+  return "?";
+}
+
+Scheme parse_scheme(const std::string& name) {
+  for (Scheme s : {Scheme::dg, Scheme::euler, Scheme::rk2, Scheme::rk4, Scheme::dopri5, Scheme::leapfrog})
+    if (to_string(s) == name) return s;
+  throw ConfigError(fmt::format("unknown training integrator '{}' (known: rk2, dopri5, euler, rk4, leapfrog, dg)", name));
+}
+
+Scheme default_scheme(ModelKind kind) {
+  switch (kind) {
+    case ModelKind::dgnet: return Scheme::dg;
+    case ModelKind::srnn: return Scheme::leapfrog;
+    default: return Scheme::rk2;
+  }
+}
+
+void check_scheme(ModelKind kind, Scheme s) {
+  const std::string m = to_string(kind), n = to_string(s);
+  switch (kind) {
+    case ModelKind::dgnet:
+      if (s != Scheme::dg) throw ConfigError(fmt::format("model dgnet trains with its discrete gradient (paper Eq. 11), not with integrator '{}' (accepted: dg)", n));
+      return;
+    case ModelKind::srnn:
+      if (s != Scheme::leapfrog) throw ConfigError(fmt::format("model srnn trains through a leapfrog step, not with integrator '{}' (accepted: leapfrog)", n));
+      return;
+    default:
+      if (s == Scheme::dg || s == Scheme::leapfrog)
+        throw ConfigError(fmt::format("model {} cannot train with integrator '{}' (accepted: rk2, dopri5, euler, rk4)", m, n));
+  }
+}
+
+namespace {
+
+// [B, dim] matrix whose row r is v(r).
+Mat rows_of(const Vec& v, Eigen::Index cols) { return v.replicate(1, cols); }
+
+// One explicit Runge–Kutta step of size h (normalised time) on the tape: k_i = Δt ⊙ f(y_i).
+// Stages that influence neither y_new nor a later needed stage are skipped (dopri5's 7th, FSAL
+// stage only serves the error estimate).
+Var rk_step(Model& model, const ode::ButcherTableau& tab, Var y, Var dt_rows, double h) {
+  const int s = tab.stages();
+  std::vector<char> needed(static_cast<size_t>(s), 0);
+  for (int i = s - 1; i >= 0; --i) {
+    bool need = tab.b(i) != 0.0;
+    for (int j = i + 1; j < s && !need; ++j) need = needed[static_cast<size_t>(j)] && tab.a(j, i) != 0.0;
+    needed[static_cast<size_t>(i)] = need;
+  }
+  std::vector<Var> k(static_cast<size_t>(s));
+  for (int i = 0; i < s; ++i) {
+    if (!needed[static_cast<size_t>(i)]) continue;
+    Var yi = y;
+    for (int j = 0; j < i; ++j)
+      if (tab.a(i, j) != 0.0) yi = ad::add(yi, ad::scale(k[static_cast<size_t>(j)], h * tab.a(i, j)));
+    k[static_cast<size_t>(i)] = ad::mul(model.time_derivative(yi), dt_rows);
+  }
+  Var y_new = y;
+  for (int i = 0; i < s; ++i)
+    if (tab.b(i) != 0.0) y_new = ad::add(y_new, ad::scale(k[static_cast<size_t>(i)], h * tab.b(i)));
+  return y_new;
+}
+
+// One Störmer–Verlet step (kick-drift-kick) for u = (q, p) and H = T(p) + V(q): q' = T'(p),
+// p' = -V'(q); each kick or drift differentiates only the network it needs. dt_half [B, m]
+// holds Δt per row.
+Var leapfrog_step(Model& model, ad::Tape& tape, Var u, Var dt_half) {
+  const Eigen::Index n = u.cols(), m = n / 2;
+  Mat sq = Mat::Zero(n, m), sp = Mat::Zero(n, m);
+  sq.topRows(m).setIdentity();
+  sp.bottomRows(m).setIdentity();
+  const Var Sq = tape.leaf(sq), Sp = tape.leaf(sp);
+  const Var q = ad::matmul(u, Sq), p = ad::matmul(u, Sp);
+  const Var p_half = ad::sub(p, ad::scale(ad::mul(model.potential_gradient(q), dt_half), 0.5));
+  const Var q1 = ad::add(q, ad::mul(model.kinetic_gradient(p_half), dt_half));
+  const Var p1 = ad::sub(p_half, ad::scale(ad::mul(model.potential_gradient(q1), dt_half), 0.5));
+  return ad::add(ad::matmul(q1, Sq, false, true), ad::matmul(p1, Sp, false, true));
+}
+
+}  // namespace
+
+namespace {
+
+// Runs fn(w) for w = 0..n-1; w > 0 on threads of their own. Rethrows the first exception.
+void run_parallel(int n, const std::function<void(int)>& fn) {
+  if (n <= 1) {
+    fn(0);
+    return;
+  }
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
+  std::vector<std::thread> threads;
+  for (int w = 1; w < n; ++w)
+    threads.emplace_back([&, w] {
+      try {
+        fn(w);
+      } catch (...) {
+        errors[static_cast<size_t>(w)] = std::current_exception();
+      }
+    });
+  try {
+    fn(0);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (auto& t : threads) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+// Rows [first, last) of block w of n rows split into `parts` blocks.
+std::pair<Eigen::Index, Eigen::Index> block(Eigen::Index n, int w, int parts) {
+  return {n * w / parts, n * (w + 1) / parts};
+}
+
+void slice(const PairSet& all, Eigen::Index first, Eigen::Index last, PairSet& out) {
+  out.u0 = all.u0.middleRows(first, last - first);
+  out.u1 = all.u1.middleRows(first, last - first);
+  out.dt = all.dt.segment(first, last - first);
+}
+
+}  // namespace
+
+std::vector<double> dopri5_steps(Model& model, const PairSet& batch, const LossOptions& opt) {
+  return dopri5_steps(std::vector<Model*>{&model}, batch, opt);
+}
+
+std::vector<double> dopri5_steps(const std::vector<Model*>& models, const PairSet& batch, const LossOptions& opt) {
+  const Eigen::Index b = batch.u0.rows(), n = batch.u0.cols();
+  const Mat dt_rows = rows_of(batch.dt, n);
+  const int parts = static_cast<int>(std::min<Eigen::Index>(static_cast<Eigen::Index>(models.size()), std::max<Eigen::Index>(b, 1)));
+  const ode::Rhs f = [&](double, const Vec& y, Vec& dydt) {
+    const Eigen::Map<const Mat> ym(y.data(), b, n);
+    Eigen::Map<Mat> out(dydt.data(), b, n);
+    run_parallel(parts, [&](int w) {
+      const auto [r0, r1] = block(b, w, parts);
+      const Mat du = models[static_cast<size_t>(w)]->time_derivative(Mat(ym.middleRows(r0, r1 - r0)));
+      out.middleRows(r0, r1 - r0) = du.cwiseProduct(dt_rows.middleRows(r0, r1 - r0));
+    });
+  };
+  auto stepper = ode::make_stepper("dopri5", {opt.rtol, opt.atol});
+  Vec y = Eigen::Map<const Vec>(batch.u0.data(), b * n);
+  double s = 0.0;
+  double h = stepper->initial_step(f, 0.0, y, 1.0);
+  std::vector<double> steps;
+  for (long attempt = 0; attempt < opt.max_steps; ++attempt) {
+    const bool last = s + 1.01 * h >= 1.0;  // Hairer's end handling: land exactly on 1
+    if (last) h = 1.0 - s;
+    const double h_try = h;
+    if (stepper->try_step(f, s, y, h) == ode::StepResult::accepted) {
+      steps.push_back(h_try);
+      if (last) {
+        DGSIM_LOG_DEBUG("dopri5 training step: {} accepted, {} rejected steps, {} evaluations", steps.size(),
+                        stepper->stats().n_rejected, stepper->stats().n_rhs);
+        return steps;
+      }
+    }
+    if (!std::isfinite(h) || !(h > 1e-14))
+      throw NumericalError(fmt::format("dopri5 training step: step size underflow ({:.3g} of Δt) after {} steps", h, steps.size()));
+  }
+  throw NumericalError(fmt::format("dopri5 training step: more than {} steps within one Δt", opt.max_steps));
+}
+
+Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const LossOptions& opt, const std::vector<double>* given) {
+  std::vector<double> steps{1.0};
+  if (opt.scheme == Scheme::dopri5) steps = given ? *given : dopri5_steps(model, batch, opt);  // before binding: it uses another tape
+  tape.clear();
+  model.bind(tape);
+  const Eigen::Index n = batch.u0.cols();
+  const Mat inv_dt = rows_of(batch.dt.cwiseInverse(), n);
+  const Var u0 = tape.leaf(batch.u0), u1 = tape.leaf(batch.u1);
+  const Var target = tape.leaf((batch.u1 - batch.u0).cwiseProduct(inv_dt));
+  Var slope;
+  if (opt.scheme == Scheme::dg) {
+    slope = model.discrete_time_derivative(u1, u0);
+  } else {
+    Var y = u0;
+    if (opt.scheme == Scheme::leapfrog) {
+      y = leapfrog_step(model, tape, u0, tape.leaf(rows_of(batch.dt, n / 2)));
+    } else {
+      const ode::ButcherTableau& tab = ode::tableau(to_string(opt.scheme));
+      const Var dt_rows = tape.leaf(rows_of(batch.dt, n));
+      for (double h : steps) y = rk_step(model, tab, y, dt_rows, h);
+    }
+    slope = ad::mul(ad::sub(y, u0), tape.leaf(inv_dt));
+  }
+  return mse(slope, target);
+}
+
+double evaluate_loss(Model& model, ad::Tape& tape, const PairSet& pairs, const LossOptions& opt, long chunk) {
+  const long p = pairs.size();
+  if (p == 0) return std::nan("");
+  // Bound the rows of the hidden activations (PDE: pairs x sites) to keep memory small.
+  const long rows_per_pair = model.config().pde ? model.config().dim : 1;
+  chunk = std::max(1L, std::min(chunk, 20000L / rows_per_pair));
+  double sum = 0.0;
+  PairSet part;
+  std::vector<long> idx;
+  for (long first = 0; first < p; first += chunk) {
+    const long count = std::min(chunk, p - first);
+    idx.resize(static_cast<size_t>(count));
+    std::iota(idx.begin(), idx.end(), first);
+    gather(pairs, idx, part);
+    sum += record_loss(model, tape, part, opt).value()(0, 0) * static_cast<double>(count);
+  }
+  return sum / static_cast<double>(p);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Implicit DGNet steps
+
+Mat dg_step(Model& model, const Mat& u0, const Vec& dt, double tol, int max_iter, long* not_converged) {
+  const Eigen::Index b = u0.rows(), n = u0.cols();
+  const Mat dt_rows = rows_of(dt, n);
+  // Explicit midpoint guess.
+  const Mat k1 = model.time_derivative(u0);
+  Mat v = u0 + dt_rows.cwiseProduct(model.time_derivative(u0 + 0.5 * dt_rows.cwiseProduct(k1)));
+  std::vector<char> done(static_cast<size_t>(b), 0);
+  ad::Tape tape;
+  for (int it = 0; it < max_iter; ++it) {
+    tape.clear();
+    model.bind(tape);
+    const Var uu = tape.leaf(u0), vv = tape.leaf(v);
+    const Var f = model.discrete_time_derivative(uu, vv);  // Ḡ ∇̄H(u0, v) [B, n]
+    const Mat r = v - u0 - dt_rows.cwiseProduct(f.value());
+    // jac[i] [B, n]: row r holds ∂f_i/∂v of sample r (the rows are independent).
+    std::vector<Mat> jac(static_cast<size_t>(n));
+    for (Eigen::Index i = 0; i < n; ++i) {
+      Mat e = Mat::Zero(b, n);
+      e.col(i).setOnes();
+      jac[static_cast<size_t>(i)] = tape.gradient(ad::mul(f, tape.leaf(e)), vv, false).value();
+    }
+    for (Eigen::Index row = 0; row < b; ++row) {
+      if (done[static_cast<size_t>(row)]) continue;
+      Mat j = Mat::Identity(n, n);
+      for (Eigen::Index i = 0; i < n; ++i) j.row(i) -= dt(row) * jac[static_cast<size_t>(i)].row(row);
+      const Vec delta = j.partialPivLu().solve(Vec(r.row(row).transpose()));
+      v.row(row) -= delta.transpose();
+      const double size = delta.lpNorm<Eigen::Infinity>();
+      if (size <= tol * std::max(1.0, v.row(row).lpNorm<Eigen::Infinity>())) done[static_cast<size_t>(row)] = 1;
+    }
+    if (std::all_of(done.begin(), done.end(), [](char c) { return c != 0; })) break;
+  }
+  if (not_converged) *not_converged += static_cast<long>(std::count(done.begin(), done.end(), 0));
+  return v;
+}
+
+ImplicitScores implicit_scores(Model& model, const PairSet& test) {
+  ImplicitScores s;
+  if (test.size() == 0) return s;
+  const Mat one = dg_step(model, test.u0, test.dt, 1e-12, 50, &s.not_converged);
+  s.one_step = (one - test.u1).array().square().mean();
+  // Runs of consecutive pairs; runs of equal length are rolled out together.
+  std::map<long, std::vector<long>> runs_by_length;  // length -> first pair of each run
+  for (long i = 0; i < test.size();) {
+    long j = i + 1;
+    while (j < test.size() && test.traj[static_cast<size_t>(j)] == test.traj[static_cast<size_t>(i)] &&
+           test.step[static_cast<size_t>(j)] == test.step[static_cast<size_t>(j - 1)] + 1)
+      ++j;
+    runs_by_length[j - i].push_back(i);
+    ++s.n_runs;
+    i = j;
+  }
+  double sum = 0.0;
+  long count = 0;
+  for (const auto& [length, firsts] : runs_by_length) {
+    const auto b = static_cast<Eigen::Index>(firsts.size());
+    Mat u(b, test.u0.cols());
+    Vec dt(b);
+    for (Eigen::Index r = 0; r < b; ++r) u.row(r) = test.u0.row(firsts[static_cast<size_t>(r)]);
+    for (long k = 0; k < length; ++k) {
+      for (Eigen::Index r = 0; r < b; ++r) dt(r) = test.dt(firsts[static_cast<size_t>(r)] + k);
+      u = dg_step(model, u, dt, 1e-12, 50, &s.not_converged);
+      for (Eigen::Index r = 0; r < b; ++r) sum += (u.row(r) - test.u1.row(firsts[static_cast<size_t>(r)] + k)).squaredNorm();
+      count += b * test.u0.cols();
+    }
+  }
+  s.rollout = sum / static_cast<double>(count);
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optimisation
+
+PairObjective::PairObjective(Model& model, const PairSet& train, long batch, std::uint64_t seed, LossOptions opt, int workers)
+    : model_(model), train_(train), batch_(batch), seed_(seed), opt_(opt), workers_(std::max(1, workers)) {
+  if (train.size() == 0) throw ConfigError("the training split has no pairs");
+  copies_.assign(static_cast<size_t>(workers_ - 1), model);
+  for (int w = 0; w < workers_; ++w) tapes_.push_back(std::make_unique<ad::Tape>());
+  parts_.resize(static_cast<size_t>(workers_));
+  grads_.resize(static_cast<size_t>(workers_));
+  losses_.resize(static_cast<size_t>(workers_));
+}
+
+double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, Vec& grad) {
+  if (&theta != &model_.params().theta()) throw Error("PairObjective: theta must be the model's parameter vector");
+  gather(train_, batch_indices(train_.size(), batch_, seed_, iteration), scratch_);
+  const Eigen::Index b = scratch_.u0.rows();
+  const int parts = static_cast<int>(std::min<Eigen::Index>(workers_, b));
+  std::vector<Model*> models{&model_};
+  for (int w = 1; w < parts; ++w) {
+    Model& copy = copies_[static_cast<size_t>(w - 1)];
+    copy.params().theta() = theta;
+    models.push_back(&copy);
+  }
+  std::vector<double> steps;
+  if (opt_.scheme == Scheme::dopri5) steps = dopri5_steps(models, scratch_, opt_);  // shared by the blocks
+  run_parallel(parts, [&](int w) {
+    const auto [r0, r1] = block(b, w, parts);
+    const auto i = static_cast<size_t>(w);
+    PairSet& part = parts == 1 ? scratch_ : parts_[i];
+    if (parts > 1) slice(scratch_, r0, r1, part);
+    ad::Tape& tape = *tapes_[i];
+    const Var loss = record_loss(*models[i], tape, part, opt_, &steps);
+    tape.backward(loss);
+    models[i]->gradient(grads_[i]);
+    losses_[i] = loss.value()(0, 0);
+  });
+  if (parts == 1) {
+    grad = grads_[0];
+    return losses_[0];
+  }
+  // Each block's loss is a mean over its rows: weight by the block's share of the batch.
+  double loss = 0.0;
+  grad.setZero(theta.size());
+  for (int w = 0; w < parts; ++w) {
+    const auto [r0, r1] = block(b, w, parts);
+    const double share = static_cast<double>(r1 - r0) / static_cast<double>(b);
+    loss += share * losses_[static_cast<size_t>(w)];
+    grad += share * grads_[static_cast<size_t>(w)];
+  }
+  return loss;
+}
+
+void PairObjective::after_step(Vec&) { model_.project(); }
+
+long optimize(Objective& objective, Vec& theta, Adam& adam, long first, long last, const std::vector<Callback>& callbacks) {
+  Vec grad = Vec::Zero(theta.size());
+  for (long it = first; it < last; ++it) {
+    double loss = 0.0;
+    try {
+      loss = objective.evaluate_with_gradient(theta, it, grad);
+    } catch (const NumericalError& e) {  // e.g. a dopri5 step-size underflow: say when
+      throw NumericalError(fmt::format("{} at iteration {}", e.what(), it + 1));
+    }
+    if (!std::isfinite(loss) || !grad.allFinite())
+      throw NumericalError(fmt::format("training diverged: the {} is not finite ({}) at iteration {}",
+                                       std::isfinite(loss) ? "gradient" : "loss", std::isfinite(loss) ? "NaN or Inf" : fmt::format("{}", loss), it + 1));
+    adam.step(theta, grad);
+    objective.after_step(theta);
+    bool stop = false;
+    for (const auto& cb : callbacks) stop = cb({it, loss}) || stop;
+    if (stop) return it + 1;
+  }
+  return std::max(first, last);
+}
+
+std::string checksum(const std::vector<double>& data) {
+  std::uint64_t h = 14695981039346656037ULL;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  for (size_t i = 0; i < data.size() * sizeof(double); ++i) {
+    h ^= bytes[i];
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+}  // namespace dgsim::nn

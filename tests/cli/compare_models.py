@@ -1,0 +1,23 @@
+"""Checks that two dgsim model files hold bit-identical weights (and the same training log).
+
+usage: compare_models.py A.h5 B.h5 [--log]
+"""
+import sys
+
+import h5py
+
+a_path, b_path = sys.argv[1:3]
+check_log = "--log" in sys.argv[3:]
+with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
+    names = sorted("params/" + k for k in a["params"])
+    assert names == sorted("params/" + k for k in b["params"]), "different parameter sets"
+    for name in names:
+        x, y = a[name][()], b[name][()]
+        assert x.shape == y.shape, (name, x.shape, y.shape)
+        assert x.tobytes() == y.tobytes(), f"{name} differs: max |diff| {abs(x - y).max()}"
+    if check_log:
+        x, y = a["training/log"][()], b["training/log"][()]
+        assert x.shape == y.shape, ("training/log", x.shape, y.shape)
+        # Columns: iteration, train loss, test loss, elapsed (which differs).
+        assert x[:, :3].tobytes() == y[:, :3].tobytes(), "training logs differ"
+print(f"ok: {len(names)} weight arrays identical")

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# train_resume.sh DGSIM PYTHON DIR: a training killed with SIGKILL after a checkpoint, then
+# resumed with --resume, ends with weights (and log) bit-identical to an uninterrupted run; a
+# SIGINT writes a checkpoint and exits 75, and resuming from it gives the same weights again.
+set -u
+dgsim=$1 py=$2 dir=$3
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$dir"
+cd "$dir" || exit 1
+rm -f full.h5 killed.h5 killed.h5.ckpt int.h5 int.h5.ckpt
+"$dgsim" generate mass-spring --n-traj 6 -q -o data.h5 || exit 1
+args=(train --data data.h5 --model dgnet --iterations 1000 --hidden 64 --batch 100 --eval-every 50 --checkpoint-every 25 --seed 5 --threads 1 -q)
+"$dgsim" "${args[@]}" -o full.h5 || { echo "uninterrupted run failed"; exit 1; }
+
+wait_for() {  # waits up to 60 s for file $1 while process $2 runs
+  for _ in $(seq 1 1200); do
+    [ -e "$1" ] && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+# SIGKILL after the first checkpoint: no model file, the checkpoint stays.
+"$dgsim" "${args[@]}" -o killed.h5 &
+pid=$!
+wait_for killed.h5.ckpt "$pid" || { echo "no checkpoint appeared"; exit 1; }
+sleep 0.3
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+if [ -e killed.h5 ]; then echo "the run finished before it was killed: make it longer"; exit 1; fi
+"$dgsim" "${args[@]}" -o killed.h5 --resume || { echo "resume failed"; exit 1; }
+[ -e killed.h5.ckpt ] && { echo "checkpoint left after a finished run"; exit 1; }
+"$py" "$here/compare_models.py" full.h5 killed.h5 --log || exit 1
+
+# SIGINT: checkpoint and exit 75; then resume.
+"$dgsim" "${args[@]}" -o int.h5 &
+pid=$!
+wait_for int.h5.ckpt "$pid" || { echo "no checkpoint appeared"; exit 1; }
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" -ne 75 ]; then echo "expected exit 75 after SIGINT, got $rc"; exit 1; fi
+[ -e int.h5 ] && { echo "model file written by an interrupted run"; exit 1; }
+[ -e int.h5.ckpt ] || { echo "no checkpoint after SIGINT"; exit 1; }
+# Resuming with other settings is refused (exit 2) and leaves the checkpoint alone.
+"$here/expect.sh" 2 "checkpoint int.h5.ckpt was written with train.lr 0.001, this run has 0.002" -- \
+  "$dgsim" "${args[@]}" -o int.h5 --resume --lr 0.002 || exit 1
+"$dgsim" "${args[@]}" -o int.h5 --resume || { echo "resume after SIGINT failed"; exit 1; }
+"$py" "$here/compare_models.py" full.h5 int.h5 --log || exit 1
+echo ok

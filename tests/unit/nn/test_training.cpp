@@ -1,0 +1,401 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <set>
+
+#include "lib/core/error.hpp"
+#include "lib/core/rng.hpp"
+#include "lib/nn/state.hpp"
+#include "lib/nn/training.hpp"
+#include "lib/ode/integrate.hpp"
+#include "lib/ode/stepper.hpp"
+#include "systems/generate.hpp"
+
+using namespace dgsim;
+using namespace dgsim::nn;
+
+namespace {
+
+// A small dataset in memory: n_traj series of n_time states of size dim, values from a seed;
+// the last trajectory is the test split.
+io::TrajectorySet small_set(long n_traj, long n_time, long dim, double dt) {
+  io::TrajectorySet d;
+  d.system = "test";
+  d.n_traj = n_traj;
+  d.dim = dim;
+  for (long n = 0; n < n_time; ++n) d.t.push_back(dt * static_cast<double>(n));
+  Rng rng(11, RngStream::initial_state, 0);
+  // Smooth series: a rotation of a random start (q, p) pairs, so consecutive states are close.
+  for (long j = 0; j < n_traj; ++j) {
+    Vec u0(dim);
+    for (long k = 0; k < dim; ++k) u0(k) = rng.uniform(-1, 1);
+    for (long n = 0; n < n_time; ++n) {
+      const double c = std::cos(dt * n), s = std::sin(dt * n);
+      for (long k = 0; k < dim; ++k) {
+        const long o = (k + dim / 2) % dim;
+        d.u.push_back(c * u0(k) + (k < dim / 2 ? s : -s) * u0(o));
+      }
+    }
+    d.split.push_back(j + 1 == n_traj ? 1 : 0);
+  }
+  return d;
+}
+
+ModelConfig small_config(ModelKind kind, int dim = 2) {
+  ModelConfig c;
+  c.kind = kind;
+  c.dim = dim;
+  c.hidden = 6;
+  c.seed = 2;
+  return c;
+}
+
+// dθ of the loss against central differences in every coordinate.
+void check_gradient(Model& model, const PairSet& batch, const LossOptions& opt) {
+  ad::Tape tape;
+  const ad::Var loss = record_loss(model, tape, batch, opt);
+  tape.backward(loss);
+  Vec g;
+  model.gradient(g);
+  Vec& theta = model.params().theta();
+  const Vec theta0 = theta;
+  double worst = 0, scale = 1e-300;
+  for (Eigen::Index i = 0; i < theta.size(); ++i) {
+    const double h = 1e-6 * std::max(1.0, std::abs(theta0(i)));
+    theta(i) = theta0(i) + h;
+    const double lp = record_loss(model, tape, batch, opt).value()(0, 0);
+    theta(i) = theta0(i) - h;
+    const double lm = record_loss(model, tape, batch, opt).value()(0, 0);
+    theta(i) = theta0(i);
+    worst = std::max(worst, std::abs((lp - lm) / (2 * h) - g(i)));
+    scale = std::max(scale, std::abs(g(i)));
+  }
+  INFO(to_string(opt.scheme), ": worst error ", worst, " of gradient scale ", scale);
+  CHECK(worst <= 1e-6 * std::max(scale, 1.0));
+}
+
+// The loss computed from a plain prediction of u1.
+double plain_loss(const PairSet& b, const Mat& u1_hat) {
+  const Mat inv = b.dt.cwiseInverse().replicate(1, b.u0.cols());
+  return ((u1_hat - b.u0).cwiseProduct(inv) - (b.u1 - b.u0).cwiseProduct(inv)).array().square().mean();
+}
+
+}  // namespace
+
+TEST_SUITE_BEGIN("unit");
+
+TEST_CASE("train: pairs follow the trajectory split or the per-pair split") {
+  io::TrajectorySet d = small_set(3, 5, 2, 0.1);
+  const PairSet train = make_pairs(d, 0), test = make_pairs(d, 1);
+  CHECK(train.size() == 8);
+  CHECK(test.size() == 4);
+  // Pair 5 of the training set is (u[1, 1], u[1, 2]).
+  CHECK(train.u0(5, 1) == d.u[static_cast<size_t>((1 * 5 + 1) * 2 + 1)]);
+  CHECK(train.u1(5, 0) == d.u[static_cast<size_t>((1 * 5 + 2) * 2)]);
+  CHECK(train.dt(3) == doctest::Approx(0.1));
+  CHECK(make_pairs(d, 0, 1.0 / 6.0).dt(0) == 1.0 / 6.0);
+
+  d.t[3] = 0.35;  // a longer gap, as in measured data
+  d.pair_split.assign(3 * 4, 0);
+  d.pair_split[1] = d.pair_split[2] = 1;  // pairs 1 and 2 of series 0 are test pairs
+  const PairSet tr = make_pairs(d, 0), te = make_pairs(d, 1);
+  CHECK(tr.size() == 10);
+  CHECK(te.size() == 2);
+  CHECK(te.dt(1) == doctest::Approx(0.15));
+  CHECK(te.u0(1, 0) == d.u[4]);
+}
+
+TEST_CASE("train: batches depend only on seed and iteration") {
+  const auto a = batch_indices(1000, 200, 7, 42), b = batch_indices(1000, 200, 7, 42);
+  CHECK(a == b);
+  CHECK(a != batch_indices(1000, 200, 7, 43));
+  CHECK(a != batch_indices(1000, 200, 8, 42));
+  CHECK(std::set<long>(a.begin(), a.end()).size() == 200);
+  CHECK(std::is_sorted(a.begin(), a.end()));
+  CHECK(a.back() < 1000);
+  CHECK(batch_indices(50, 0, 1, 3).size() == 50);
+  CHECK(batch_indices(50, 80, 1, 3).size() == 50);
+}
+
+TEST_CASE("train: scheme names and model combinations") {
+  CHECK(parse_scheme("dopri5") == Scheme::dopri5);
+  CHECK_THROWS_AS(parse_scheme("rk5"), ConfigError);
+  CHECK(default_scheme(ModelKind::dgnet) == Scheme::dg);
+  CHECK(default_scheme(ModelKind::hnn) == Scheme::rk2);
+  CHECK(default_scheme(ModelKind::srnn) == Scheme::leapfrog);
+  CHECK_THROWS_AS(check_scheme(ModelKind::dgnet, Scheme::rk2), ConfigError);
+  CHECK_THROWS_AS(check_scheme(ModelKind::hnn, Scheme::dg), ConfigError);
+  CHECK_THROWS_AS(check_scheme(ModelKind::srnn, Scheme::dopri5), ConfigError);
+  CHECK_NOTHROW(check_scheme(ModelKind::node, Scheme::dopri5));
+}
+
+TEST_CASE("train: the rk2 loss is one explicit midpoint step with each pair's dt") {
+  io::TrajectorySet d = small_set(2, 6, 2, 0.2);
+  d.t[2] = 0.5;  // unequal steps
+  const PairSet p = make_pairs(d, 0);
+  for (ModelKind kind : {ModelKind::node, ModelKind::hnn}) {
+    Model model(small_config(kind));
+    const Mat dt = p.dt.replicate(1, 2);
+    const Mat k1 = model.time_derivative(p.u0);
+    const Mat k2 = model.time_derivative(p.u0 + 0.5 * dt.cwiseProduct(k1));
+    const Mat u1 = p.u0 + dt.cwiseProduct(k2);
+    ad::Tape tape;
+    LossOptions opt;
+    opt.scheme = Scheme::rk2;
+    CHECK(record_loss(model, tape, p, opt).value()(0, 0) == doctest::Approx(plain_loss(p, u1)).epsilon(1e-13));
+  }
+}
+
+TEST_CASE("train: the leapfrog loss matches lib/ode's Störmer-Verlet step") {
+  const PairSet p = make_pairs(small_set(2, 6, 4, 0.3), 0);
+  Model model(small_config(ModelKind::srnn, 4));
+  Mat u1(p.u0.rows(), 4);
+  auto lf = ode::make_stepper("leapfrog");
+  const ode::Rhs f = [&](double, const Vec& y, Vec& dydt) { dydt = model.time_derivative(Mat(y.transpose())).transpose(); };
+  for (Eigen::Index r = 0; r < p.u0.rows(); ++r) {
+    Vec y = p.u0.row(r).transpose();
+    lf->reset();
+    lf->step(f, 0.0, y, p.dt(r));
+    u1.row(r) = y.transpose();
+  }
+  ad::Tape tape;
+  LossOptions opt;
+  opt.scheme = Scheme::leapfrog;
+  CHECK(record_loss(model, tape, p, opt).value()(0, 0) == doctest::Approx(plain_loss(p, u1)).epsilon(1e-12));
+}
+
+TEST_CASE("train: the dopri5 loss follows the exact flow of the model to its tolerance") {
+  const PairSet p = make_pairs(small_set(3, 4, 2, 0.4), 0);
+  Model model(small_config(ModelKind::hnn));
+  LossOptions opt;
+  opt.scheme = Scheme::dopri5;
+  const std::vector<double> steps = dopri5_steps(model, p, opt);
+  double sum = 0;
+  for (double h : steps) sum += h;
+  CHECK(sum == doctest::Approx(1.0).epsilon(1e-14));
+  // Reference: each pair integrated alone with DOP853 at 1e-12.
+  Mat u1(p.u0.rows(), 2);
+  auto ref = ode::make_stepper("dop853", {1e-12, 1e-12});
+  const ode::Rhs f = [&](double, const Vec& y, Vec& dydt) { dydt = model.time_derivative(Mat(y.transpose())).transpose(); };
+  for (Eigen::Index r = 0; r < p.u0.rows(); ++r) {
+    ref->reset();
+    const Mat ys = ode::integrate_times(*ref, f, p.u0.row(r).transpose(), {0.0, p.dt(r)});
+    u1.row(r) = ys.row(1);
+  }
+  ad::Tape tape;
+  const double loss = record_loss(model, tape, p, opt).value()(0, 0);
+  opt.scheme = Scheme::rk2;
+  const double loss_rk2 = record_loss(model, tape, p, opt).value()(0, 0);
+  const double exact = plain_loss(p, u1);
+  CHECK(std::abs(loss - exact) < 1e-6 * exact);
+  CHECK(std::abs(loss_rk2 - exact) > 10 * std::abs(loss - exact));
+}
+
+TEST_CASE("train: loss gradients through dg, rk2, dopri5 and leapfrog against finite differences") {
+  const PairSet p2 = make_pairs(small_set(2, 4, 2, 0.3), 0);
+  const PairSet p4 = make_pairs(small_set(2, 4, 4, 0.3), 0);
+  for (auto [kind, scheme] : {std::pair{ModelKind::dgnet, Scheme::dg}, std::pair{ModelKind::hnn, Scheme::rk2},
+                              std::pair{ModelKind::node, Scheme::rk4}, std::pair{ModelKind::hnn, Scheme::dopri5}}) {
+    ModelConfig c = small_config(kind);
+    c.friction = kind == ModelKind::dgnet;
+    Model model(c);
+    model.params().theta()(model.params().theta().size() - 1) = 0.3;  // friction g (dgnet) or a weight
+    LossOptions opt;
+    opt.scheme = scheme;
+    check_gradient(model, p2, opt);
+  }
+  Model srnn(small_config(ModelKind::srnn, 4));
+  LossOptions opt;
+  opt.scheme = Scheme::leapfrog;
+  check_gradient(srnn, p4, opt);
+}
+
+TEST_CASE("train: PDE models train on a small periodic field dataset") {
+  // Travelling waves u(x - ct) on 8 sites: a mass-conserving flow, with G = D.
+  io::TrajectorySet d;
+  const long n = 8, nt = 12;
+  const double dx = 0.5, dt = 0.05;
+  d.n_traj = 4;
+  d.dim = n;
+  d.n_spatial_dims = 1;
+  for (long k = 0; k < nt; ++k) d.t.push_back(dt * static_cast<double>(k));
+  for (long j = 0; j < d.n_traj; ++j) {
+    for (long k = 0; k < nt; ++k)
+      for (long i = 0; i < n; ++i)
+        d.u.push_back(std::sin(2 * M_PI * (i * dx - (1.0 + 0.2 * j) * k * dt) / (n * dx)) * (1.0 + 0.1 * j));
+    d.split.push_back(j == 3);
+  }
+  const PairSet train = make_pairs(d, 0), test = make_pairs(d, 1);
+  for (auto [kind, scheme] : {std::pair{ModelKind::dgnet, Scheme::dg}, std::pair{ModelKind::hnn, Scheme::rk2},
+                              std::pair{ModelKind::node, Scheme::dopri5}}) {
+    ModelConfig c;
+    c.kind = kind;
+    c.pde = true;
+    c.dim = static_cast<int>(n);
+    c.hidden = 8;
+    c.structure = Structure::D;
+    c.dx = dx;
+    Model model(c);
+    Adam adam({1e-2, 0.9, 0.999, 1e-8, 0.0}, model.params().theta().size());
+    LossOptions opt;
+    opt.scheme = scheme;
+    ad::Tape tape;
+    const double before = evaluate_loss(model, tape, test, opt);
+    PairObjective obj(model, train, 10, 1, opt);
+    CHECK(optimize(obj, model.params().theta(), adam, 0, 60) == 60);
+    const double after = evaluate_loss(model, tape, test, opt);
+    INFO(to_string(kind), ": test loss ", before, " -> ", after);
+    CHECK(after < 0.5 * before);
+  }
+}
+
+TEST_CASE("train: evaluation in chunks equals one pass") {
+  const PairSet p = make_pairs(small_set(5, 9, 2, 0.2), 0);
+  Model model(small_config(ModelKind::dgnet));
+  ad::Tape tape;
+  LossOptions opt;
+  const double whole = evaluate_loss(model, tape, p, opt, 1000);
+  CHECK(evaluate_loss(model, tape, p, opt, 7) == doctest::Approx(whole).epsilon(1e-13));
+  CHECK(std::isnan(evaluate_loss(model, tape, PairSet{}, opt)));
+}
+
+TEST_CASE("train: optimize is deterministic and resumes bit-identically") {
+  const PairSet p = make_pairs(small_set(4, 8, 2, 0.2), 0);
+  LossOptions opt;
+  opt.scheme = Scheme::rk2;
+  const auto run = [&](long first, long last, Model& model, Adam& adam) {
+    PairObjective obj(model, p, 5, 9, opt);
+    return optimize(obj, model.params().theta(), adam, first, last);
+  };
+  Model a(small_config(ModelKind::hnn)), b(small_config(ModelKind::hnn));
+  Adam adam_a({}, a.params().theta().size()), adam_b({}, b.params().theta().size());
+  run(0, 12, a, adam_a);
+  run(0, 12, b, adam_b);
+  CHECK(a.params().theta() == b.params().theta());
+
+  // Interrupted after 5 iterations, restored from its exported state, continued to 12.
+  Model c(small_config(ModelKind::hnn));
+  Adam adam_c({}, c.params().theta().size());
+  run(0, 5, c, adam_c);
+  RestoredModel r = import_state(export_state(c, &adam_c));
+  run(5, 12, r.model, *r.adam);
+  CHECK(r.model.params().theta() == a.params().theta());
+}
+
+TEST_CASE("train: worker threads split the batch and combine to the same loss and gradient") {
+  const PairSet p = make_pairs(small_set(4, 9, 2, 0.25), 0);
+  for (Scheme scheme : {Scheme::dg, Scheme::dopri5}) {
+    LossOptions opt;
+    opt.scheme = scheme;
+    Model model(small_config(scheme == Scheme::dg ? ModelKind::dgnet : ModelKind::hnn));
+    Vec g1, g3, g3b;
+    PairObjective one(model, p, 0, 0, opt, 1), three(model, p, 0, 0, opt, 3);
+    const double l1 = one.evaluate_with_gradient(model.params().theta(), 0, g1);
+    const double l3 = three.evaluate_with_gradient(model.params().theta(), 0, g3);
+    CHECK(l3 == doctest::Approx(l1).epsilon(1e-13));
+    CHECK((g3 - g1).lpNorm<Eigen::Infinity>() <= 1e-13 * g1.lpNorm<Eigen::Infinity>());
+    three.evaluate_with_gradient(model.params().theta(), 0, g3b);
+    CHECK(g3b == g3);  // deterministic for a given number of workers
+  }
+  // Training with 2 workers: deterministic and resumable bit for bit.
+  LossOptions opt;
+  const auto run = [&](long first, long last, Model& m, Adam& adam) {
+    PairObjective obj(m, p, 7, 4, opt, 2);
+    optimize(obj, m.params().theta(), adam, first, last);
+  };
+  Model a(small_config(ModelKind::dgnet)), c(small_config(ModelKind::dgnet));
+  Adam adam_a({}, a.params().theta().size()), adam_c({}, c.params().theta().size());
+  run(0, 10, a, adam_a);
+  run(0, 4, c, adam_c);
+  RestoredModel r = import_state(export_state(c, &adam_c));
+  run(4, 10, r.model, *r.adam);
+  CHECK(r.model.params().theta() == a.params().theta());
+}
+
+TEST_CASE("train: callbacks stop training and a non-finite loss stops before the update") {
+  PairSet p = make_pairs(small_set(2, 6, 2, 0.2), 0);
+  Model model(small_config(ModelKind::dgnet));
+  Adam adam({}, model.params().theta().size());
+  LossOptions opt;
+  PairObjective obj(model, p, 0, 0, opt);
+  long calls = 0;
+  const std::vector<Callback> stop_at_3 = {[&](const StepInfo& s) { ++calls; return s.iteration == 2; }};
+  CHECK(optimize(obj, model.params().theta(), adam, 0, 10, stop_at_3) == 3);
+  CHECK(calls == 3);
+
+  p.u1(4, 1) = std::nan("");
+  PairObjective bad(model, p, 0, 0, opt);
+  const Vec before = model.params().theta();
+  try {
+    optimize(bad, model.params().theta(), adam, 3, 10);
+    FAIL("no exception");
+  } catch (const NumericalError& e) {
+    CHECK(std::string(e.what()).find("at iteration 4") != std::string::npos);
+  }
+  CHECK(model.params().theta() == before);
+  CHECK(adam.steps() == 3);
+}
+
+TEST_CASE("train: the implicit DG step solves Eq. 6 and conserves the learned energy") {
+  const PairSet p = make_pairs(small_set(3, 6, 2, 0.3), 1);
+  Model model(small_config(ModelKind::dgnet));
+  long bad = 0;
+  const Mat u1 = dg_step(model, p.u0, p.dt, 1e-12, 50, &bad);
+  CHECK(bad == 0);
+  const Mat f = model.discrete_time_derivative(p.u0, u1);
+  const Mat residual = (u1 - p.u0) - p.dt.replicate(1, 2).cwiseProduct(f);
+  CHECK(residual.lpNorm<Eigen::Infinity>() < 1e-12);
+  const Mat h0 = model.energy(p.u0), h1 = model.energy(u1);
+  CHECK((h1 - h0).lpNorm<Eigen::Infinity>() < 1e-12);
+  const ImplicitScores s = implicit_scores(model, p);
+  CHECK(s.n_runs == 1);
+  CHECK(s.not_converged == 0);
+  CHECK(s.one_step > 0);
+  CHECK(s.rollout >= 0);
+}
+
+TEST_CASE("train: checksum of the data") {
+  CHECK(checksum({}) == "cbf29ce484222325");
+  CHECK(checksum({1.0, 2.0}) != checksum({2.0, 1.0}));
+  CHECK(checksum({1.0, 2.0}).size() == 16);
+}
+
+TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("slow");
+
+TEST_CASE("train: DGNet learns mass-spring: derivative error far below the untrained model's") {
+  systems::GenerateConfig g;
+  g.system = "mass-spring";
+  g.preset = systems::find_preset(systems::find_system("mass-spring"), "");
+  g.preset.n_traj = 10;
+  g.preset.n_train = 6;
+  g.progress = false;
+  const io::TrajectorySet d = systems::generate(g);
+  const PairSet train = make_pairs(d, 0);
+  // Test states with their true derivatives (the clean states when the data are noisy).
+  const std::vector<double>& clean = d.u_clean.empty() ? d.u : d.u_clean;
+  Mat u(0, 2), dudt(0, 2);
+  for (long j = 0; j < d.n_traj; ++j)
+    if (d.split[static_cast<size_t>(j)] == 1)
+      for (long n = 0; n < d.n_time(); ++n) {
+        u.conservativeResize(u.rows() + 1, 2);
+        dudt.conservativeResize(dudt.rows() + 1, 2);
+        const size_t o = static_cast<size_t>((j * d.n_time() + n) * 2);
+        u.row(u.rows() - 1) << clean[o], clean[o + 1];
+        dudt.row(dudt.rows() - 1) << d.dudt[o], d.dudt[o + 1];
+      }
+  ModelConfig c;
+  c.kind = ModelKind::dgnet;
+  c.hidden = 64;
+  Model model(c);
+  const double before = (model.time_derivative(u) - dudt).array().square().mean();
+  Adam adam({1e-3, 0.9, 0.999, 1e-8, 1e-4}, model.params().theta().size());
+  PairObjective obj(model, train, 0, 0, {});
+  optimize(obj, model.params().theta(), adam, 0, 400);
+  const double after = (model.time_derivative(u) - dudt).array().square().mean();
+  INFO("derivative error ", before, " -> ", after);
+  CHECK(after < 0.05 * before);
+}
+
+TEST_SUITE_END();

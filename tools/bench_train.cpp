@@ -1,0 +1,149 @@
+// bench_train: seconds per training iteration of the paper's settings, against the reference
+// figures of the authors' PyTorch code on this machine (issue 5):
+//   DGNet, KdV, batch 200, float64           1.1 s per step
+//   DGNet, mass-spring, full batch (2475)    0.115 s per step
+//   HNN + dopri5, mass-spring, full batch    6 s per step
+// plus HNN + rk2 on mass-spring (no reference figure). KdV data: a file given with --kdv, else
+// synthetic two-soliton profiles on the paper's grid (50 sites, Δx = 0.2, G = D): the cost of
+// a step depends only on the shapes. Mass-spring: the dgnet preset generated in memory.
+//
+//   bench_train [--iterations N] [--threads T] [--kdv kdv.h5] [--only NAME]
+// --threads T: data-parallel workers (PairObjective), one GEMM thread each.
+
+#include <chrono>
+#include <ctime>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "lib/ad/gemm_threads.hpp"
+#include "lib/core/log.hpp"
+#include "lib/core/rng.hpp"
+#include "lib/io/dataset_file.hpp"
+#include "lib/nn/training.hpp"
+#include "systems/generate.hpp"
+
+using namespace dgsim;
+
+namespace {
+
+// 90 series x 500 pairs of moving two-soliton profiles: the training set's shape.
+nn::PairSet synthetic_kdv() {
+  const int n = 50, steps = 500, series = 90;
+  const double dx = 0.2, L = 10.0, dt = 0.001;
+  nn::PairSet p;
+  p.u0.resize(series * steps, n);
+  p.u1.resize(series * steps, n);
+  p.dt = Vec::Constant(series * steps, dt);
+  Rng rng(1, RngStream::initial_state, 0);
+  const auto profile = [&](double k1, double k2, double d1, double d2, double t, int i) {
+    const double x = i * dx;
+    double u = 0.0;
+    for (auto [k, d] : {std::pair{k1, d1}, std::pair{k2, d2}}) {
+      double z = std::remainder(x - L * d - 4.0 * k * k * t, L);
+      u += 2.0 * k * k / std::pow(std::cosh(k * z), 2);
+    }
+    return u;
+  };
+  for (int s = 0; s < series; ++s) {
+    const double k1 = rng.uniform(0.5, 2), k2 = rng.uniform(0.5, 2), d1 = rng.uniform(0.2, 0.3), d2 = d1 + rng.uniform(0.2, 0.5);
+    for (int m = 0; m < steps; ++m)
+      for (int i = 0; i < n; ++i) {
+        p.u0(s * steps + m, i) = profile(k1, k2, d1, d2, m * dt, i);
+        p.u1(s * steps + m, i) = profile(k1, k2, d1, d2, (m + 1) * dt, i);
+      }
+  }
+  return p;
+}
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+struct Case {
+  const char* name;
+  nn::ModelKind kind;
+  nn::Scheme scheme;
+  bool pde;
+  long batch;
+  double reference;  // seconds per step of the authors' code; 0 = none
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long iterations = 20;
+  int threads = 1;
+  std::string kdv_path, only;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--iterations") iterations = std::atol(argv[i + 1]);
+    else if (a == "--threads") threads = std::atoi(argv[i + 1]);
+    else if (a == "--kdv") kdv_path = argv[i + 1];
+    else if (a == "--only") only = argv[i + 1];
+  }
+  log::set_level(log::Level::warn);
+  ad::set_gemm_threads(1);  // --threads: data-parallel workers
+
+  systems::GenerateConfig g;
+  g.system = "mass-spring";
+  g.preset = systems::find_preset(systems::find_system("mass-spring"), "");
+  g.progress = false;
+  const nn::PairSet spring = nn::make_pairs(systems::generate(g), 0);
+  nn::PairSet kdv;
+  double kdv_dx = 0.2;
+  if (!kdv_path.empty()) {
+    const io::TrajectorySet d = io::read_dataset(kdv_path);
+    kdv = nn::make_pairs(d, 0);
+    kdv_dx = d.x[1] - d.x[0];
+  } else {
+    kdv = synthetic_kdv();
+  }
+
+  const Case cases[] = {
+      {"dgnet-kdv-b200", nn::ModelKind::dgnet, nn::Scheme::dg, true, 200, 1.1},
+      {"dgnet-spring-full", nn::ModelKind::dgnet, nn::Scheme::dg, false, 0, 0.115},
+      {"hnn-rk2-spring-full", nn::ModelKind::hnn, nn::Scheme::rk2, false, 0, 0.0},
+      {"hnn-dopri5-spring-full", nn::ModelKind::hnn, nn::Scheme::dopri5, false, 0, 6.0},
+  };
+  // Wall time and process CPU time per iteration: on a shared machine the CPU time (divided by
+  // the threads used) is what an idle machine would take.
+  std::printf("%-24s %8s %10s %10s %8s %10s %8s %8s\n", "case", "pairs", "wall s/it", "cpu s/it", "it/s", "ref s/it",
+              "x(wall)", "x(cpu)");
+  for (const Case& c : cases) {
+    if (!only.empty() && only != c.name) continue;
+    const nn::PairSet& data = c.pde ? kdv : spring;
+    nn::ModelConfig cfg;
+    cfg.kind = c.kind;
+    cfg.pde = c.pde;
+    cfg.dim = static_cast<int>(data.u0.cols());
+    if (c.pde) {
+      cfg.structure = nn::Structure::D;
+      cfg.dx = kdv_dx;
+    }
+    nn::Model model(cfg);
+    nn::Adam adam({}, model.params().theta().size());
+    nn::LossOptions opt;
+    opt.scheme = c.scheme;
+    nn::PairObjective obj(model, data, c.batch, 0, opt, threads);
+    nn::optimize(obj, model.params().theta(), adam, 0, 2);  // warm-up: buffers sized
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_seconds();
+    nn::optimize(obj, model.params().theta(), adam, 2, 2 + iterations);
+    const double n = static_cast<double>(iterations);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n;
+    const double cpu = (cpu_seconds() - c0) / n;
+    const long pairs = c.batch > 0 ? c.batch : data.size();
+    if (c.reference > 0)
+      std::printf("%-24s %8ld %10.4f %10.4f %8.2f %10.3f %7.1fx %7.1fx\n", c.name, pairs, s, cpu, 1.0 / s, c.reference,
+                  c.reference / s, c.reference / cpu);
+    else
+      std::printf("%-24s %8ld %10.4f %10.4f %8.2f %10s %8s %8s\n", c.name, pairs, s, cpu, 1.0 / s, "-", "-", "-");
+    std::fflush(stdout);
+  }
+  std::printf("(GEMM: %s; %d worker thread(s); %ld timed iterations per case after 2 warm-up; cpu = process CPU time)\n", ad::gemm_backend(), threads, iterations);
+  return 0;
+}
