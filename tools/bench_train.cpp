@@ -7,6 +7,7 @@
 // synthetic two-soliton profiles on the paper's grid (50 sites, Δx = 0.2, G = D): the cost of
 // a step depends only on the shapes. Mass-spring: the dgnet preset generated in memory.
 //
+// tools/bench_train.sh runs it on the paper's KdV data and times the real pendulum.
 //   bench_train [--iterations N] [--threads T] [--kdv kdv.h5] [--only NAME]
 // --threads T: data-parallel workers (PairObjective), one GEMM thread each.
 
