@@ -1,5 +1,6 @@
 #include "apps/dgsim/cli_common.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <iostream>
@@ -94,6 +95,8 @@ void set_command_line(int argc, char** argv) {
     g_command_line += (i ? " " : "") + a;
   }
 }
+
+std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{:.10g}", x) : "null"; }
 
 std::string json_quote(const std::string& s) {
   std::string out = "\"";

@@ -50,4 +50,7 @@ void set_command_line(int argc, char** argv);
 // JSON string literal.
 std::string json_quote(const std::string& s);
 
+// JSON number with 10 significant digits; null for NaN and infinities (JSON has neither).
+std::string json_number(double x);
+
 }  // namespace dgsim::cli

@@ -272,7 +272,6 @@ Mat by_chunks(const Mat& u, F f) {
   return out;
 }
 
-std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{:.6g}", x) : "null"; }
 
 }  // namespace
 

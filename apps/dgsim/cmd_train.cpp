@@ -129,7 +129,6 @@ Mat log_matrix(const std::vector<std::array<double, 4>>& rows) {
   return m;
 }
 
-std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{:.10g}", x) : "null"; }
 
 std::string log_line(const std::array<double, 4>& r) {
   return fmt::format("{{\"iteration\": {}, \"train_loss\": {}, \"test_loss\": {}, \"elapsed\": {:.3f}}}",
