@@ -10,7 +10,7 @@ usage: tools/plot.py FILE [-o OUT.png] [--series I]
 - ODE dataset or prediction: phase portrait (q, p) and energy over t.
 
 Needs numpy, h5py and matplotlib (Debian: python3-numpy python3-h5py python3-matplotlib;
-`tools/setup.sh --plots` installs them).
+`tools/setup.sh --tools` installs them).
 """
 import argparse
 import sys

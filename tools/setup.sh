@@ -2,7 +2,7 @@
 # Install dgsim's build and test dependencies from Debian's packages.
 # Idempotent: installs only what is missing. Needs root (or sudo) on Debian 12.
 #   tools/setup.sh           build and test dependencies
-#   tools/setup.sh --plots   also matplotlib, for tools/plot.py and tools/reproduce-paper
+#   tools/setup.sh --tools   also matplotlib and SciPy, for tools/plot.py and the SciPy benchmarks
 set -euo pipefail
 
 packages=(
@@ -12,8 +12,8 @@ packages=(
   python3 python3-numpy python3-h5py
 )
 
-if [ "${1:-}" = "--plots" ]; then
-  packages+=(python3-matplotlib)
+if [ "${1:-}" = "--tools" ]; then
+  packages+=(python3-matplotlib python3-scipy)
 fi
 
 missing=()
