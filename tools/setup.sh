@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libeigen3-dev libhdf5-dev hdf5-tools libboost-program-options-dev libfmt-dev doctest-dev
+  libeigen3-dev libhdf5-dev zlib1g-dev hdf5-tools libboost-program-options-dev libfmt-dev doctest-dev
   libopenblas-dev
   python3 python3-numpy python3-h5py
 )

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -49,6 +50,26 @@ TEST_CASE("h5: attributes and datasets round trip exactly") {
   CHECK(row.data == std::vector<double>{0.1, 1.0 / 3.0, 6.0});
   CHECK(f.open_dataset("a/i").read_ints().data == ints);
   CHECK(f.open_group("a").children() == std::vector<std::string>{"i", "t", "x", "y"});
+  fs::remove(path);
+}
+
+TEST_CASE("h5: compressed chunks written in parallel read back exactly including a partial last chunk") {
+  const std::string path = (fs::temp_directory_path() / "dgsim_test_chunks.h5").string();
+  std::vector<double> values(7 * 5 * 3);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = std::sin(0.37 * static_cast<double>(i)) * 1e3;
+  std::vector<std::int64_t> ints(7 * 4);
+  for (size_t i = 0; i < ints.size(); ++i) ints[i] = static_cast<std::int64_t>(i * i) - 50;
+  for (bool shuffle : {true, false}) {
+    {
+      File f = File::create(path);
+      f.write("x", values.data(), {7, 5, 3}, {3, 1, shuffle});  // chunks of 3 rows: 3, 3, 1 (padded)
+      f.write("i", ints.data(), {7, 4}, {2, 6, shuffle});
+    }
+    File f = File::open(path);
+    CHECK(f.open_dataset("x").read().data == values);
+    CHECK(f.open_dataset("x").read_rows(6, 1).data == std::vector<double>(values.end() - 15, values.end()));
+    CHECK(f.open_dataset("i").read_ints().data == ints);
+  }
   fs::remove(path);
 }
 
