@@ -13,6 +13,8 @@
 #include "lib/core/log.hpp"
 #include "lib/core/rng.hpp"
 #include "lib/ode/butcher.hpp"
+#include "lib/ode/dopri5.hpp"
+#include "lib/ode/initial_step.hpp"
 #include "lib/ode/stepper.hpp"
 
 namespace dgsim::nn {
@@ -132,8 +134,7 @@ namespace {
 Mat rows_of(const Vec& v, Eigen::Index cols) { return v.replicate(1, cols); }
 
 // One explicit Runge–Kutta step of size h (normalised time) on the tape: k_i = Δt ⊙ f(y_i).
-// Stages that influence neither y_new nor a later needed stage are skipped (dopri5's 7th, FSAL
-// stage only serves the error estimate).
+// Stages that influence neither y_new nor a later needed stage are skipped.
 Var rk_step(Model& model, const ode::ButcherTableau& tab, Var y, Var dt_rows, double h) {
   const int s = tab.stages();
   std::vector<char> needed(static_cast<size_t>(s), 0);
@@ -215,39 +216,126 @@ void slice(const PairSet& all, Eigen::Index first, Eigen::Index last, PairSet& o
 
 }  // namespace
 
-std::vector<double> dopri5_steps(Model& model, const PairSet& batch, const LossOptions& opt) {
-  return dopri5_steps(std::vector<Model*>{&model}, batch, opt);
+namespace {
+
+// One row block of a batch recorded on its own tape by its own model (bound to that tape).
+struct Block {
+  Model* model = nullptr;
+  ad::Tape* tape = nullptr;
+  Var u0, u1, dt_rows;  // [rows, dim] leaves: u_n, u_{n+1}, Δt_n per row
+};
+
+// Clears the tape, binds the model and records the batch's leaves.
+Block start_block(Model& model, ad::Tape& tape, const PairSet& batch) {
+  tape.clear();
+  model.bind(tape);
+  return {&model, &tape, tape.leaf(batch.u0), tape.leaf(batch.u1), tape.leaf(rows_of(batch.dt, batch.u0.cols()))};
 }
 
-std::vector<double> dopri5_steps(const std::vector<Model*>& models, const PairSet& batch, const LossOptions& opt) {
-  const Eigen::Index b = batch.u0.rows(), n = batch.u0.cols();
-  const Mat dt_rows = rows_of(batch.dt, n);
-  const int parts = static_cast<int>(std::min<Eigen::Index>(static_cast<Eigen::Index>(models.size()), std::max<Eigen::Index>(b, 1)));
-  const ode::Rhs f = [&](double, const Vec& y, Vec& dydt) {
-    const Eigen::Map<const Mat> ym(y.data(), b, n);
+// Records du/ds = Δt f(u) from s = 0 to 1 by dopri5 for all blocks as one system, each block
+// on its own tape and thread, and returns u(1) of each block. A step is attempted by recording
+// its stages; its error norm is computed from their values (not recorded: the step sizes are
+// not differentiated); a rejected attempt is forgotten with Tape::truncate and retried with
+// the controller's smaller step. The FSAL stage of an accepted step is the next one's first.
+// Controller as lib/ode's Dopri5: Hairer's initial step, then Dopri5Control.
+std::vector<Var> record_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, std::vector<double>* steps_out) {
+  const ode::ButcherTableau& tab = ode::tableau("dopri5");
+  const int parts = static_cast<int>(blocks.size()), s_n = tab.stages();
+  const Eigen::Index n = blocks[0].u0.cols();
+  std::vector<Eigen::Index> first(static_cast<size_t>(parts) + 1, 0);  // first row of each block
+  for (int w = 0; w < parts; ++w) first[static_cast<size_t>(w) + 1] = first[static_cast<size_t>(w)] + blocks[static_cast<size_t>(w)].u0.rows();
+  const Eigen::Index b = first.back();
+  const auto f = [](const Block& blk, Var y) { return ad::mul(blk.model->time_derivative(y), blk.dt_rows); };
+
+  std::vector<Var> y(static_cast<size_t>(parts));
+  std::vector<std::vector<Var>> k(static_cast<size_t>(parts), std::vector<Var>(static_cast<size_t>(s_n)));
+  run_parallel(parts, [&](int w) {
+    const auto i = static_cast<size_t>(w);
+    y[i] = blocks[i].u0;
+    k[i][0] = f(blocks[i], y[i]);
+  });
+
+  // Hairer's initial step on plain values; its extra evaluation is recorded and forgotten.
+  Mat y0(b, n), f0(b, n);
+  for (int w = 0; w < parts; ++w) {
+    const auto i = static_cast<size_t>(w);
+    y0.middleRows(first[i], first[i + 1] - first[i]) = y[i].value();
+    f0.middleRows(first[i], first[i + 1] - first[i]) = k[i][0].value();
+  }
+  const ode::Rhs plain_f = [&](double, const Vec& yv, Vec& dydt) {
+    const Eigen::Map<const Mat> ym(yv.data(), b, n);
     Eigen::Map<Mat> out(dydt.data(), b, n);
     run_parallel(parts, [&](int w) {
-      const auto [r0, r1] = block(b, w, parts);
-      const Mat du = models[static_cast<size_t>(w)]->time_derivative(Mat(ym.middleRows(r0, r1 - r0)));
-      out.middleRows(r0, r1 - r0) = du.cwiseProduct(dt_rows.middleRows(r0, r1 - r0));
+      const auto i = static_cast<size_t>(w);
+      const Block& blk = blocks[i];
+      const Eigen::Index r0 = first[i], rows = first[i + 1] - r0;
+      const int mark = blk.tape->size();
+      out.middleRows(r0, rows) = f(blk, blk.tape->leaf(ym.middleRows(r0, rows))).value();
+      blk.tape->truncate(mark);
     });
   };
-  auto stepper = ode::make_stepper("dopri5", {opt.rtol, opt.atol});
-  Vec y = Eigen::Map<const Vec>(batch.u0.data(), b * n);
-  double s = 0.0;
-  double h = stepper->initial_step(f, 0.0, y, 1.0);
+  const ode::Tolerances tol{opt.rtol, opt.atol};
+  Vec work_y(b * n), work_f(b * n);
+  double h = ode::detail::hairer_initial_step(plain_f, 0.0, Eigen::Map<const Vec>(y0.data(), b * n), 1.0,
+                                              Eigen::Map<const Vec>(f0.data(), b * n), 5, 0.0, tol, work_y, work_f);
+
+  ode::Dopri5Control control;
   std::vector<double> steps;
+  std::vector<Var> y_new(static_cast<size_t>(parts));
+  std::vector<int> mark(static_cast<size_t>(parts));
+  std::vector<double> err_sum(static_cast<size_t>(parts));
+  Vec e_coef(s_n);  // b - b_hat
+  for (int j = 0; j < s_n; ++j) e_coef(j) = tab.b(j) - tab.b_hat(j);
+  double s = 0.0;
   for (long attempt = 0; attempt < opt.max_steps; ++attempt) {
     const bool last = s + 1.01 * h >= 1.0;  // Hairer's end handling: land exactly on 1
     if (last) h = 1.0 - s;
     const double h_try = h;
-    if (stepper->try_step(f, s, y, h) == ode::StepResult::accepted) {
-      steps.push_back(h_try);
-      if (last) {
-        DGSIM_LOG_DEBUG("dopri5 training step: {} accepted, {} rejected steps, {} evaluations", steps.size(),
-                        stepper->stats().n_rejected, stepper->stats().n_rhs);
-        return steps;
+    run_parallel(parts, [&](int w) {
+      const auto i = static_cast<size_t>(w);
+      std::vector<Var>& kw = k[i];
+      mark[i] = blocks[i].tape->size();
+      for (int st = 1; st < s_n; ++st) {  // the last row of a is b: the last stage is f(y_new)
+        Var yi = y[i];
+        for (int j = 0; j < st; ++j)
+          if (tab.a(st, j) != 0.0) yi = ad::add(yi, ad::scale(kw[static_cast<size_t>(j)], h_try * tab.a(st, j)));
+        if (st == s_n - 1) y_new[i] = yi;
+        kw[static_cast<size_t>(st)] = f(blocks[i], yi);
       }
+      // Error norm as lib/ode's Dopri5: e = h sum_j (b_j - b_hat_j) k_j, sk = atol + rtol max(|y0|, |y1|).
+      const Mat& y0v = y[i].value();
+      const Mat& y1v = y_new[i].value();
+      std::vector<const Mat*> kv(static_cast<size_t>(s_n));
+      for (int j = 0; j < s_n; ++j) kv[static_cast<size_t>(j)] = &kw[static_cast<size_t>(j)].value();
+      double sum = 0.0;
+      for (Eigen::Index c = 0; c < n; ++c)
+        for (Eigen::Index r = 0; r < y0v.rows(); ++r) {
+          double e = 0.0;
+          for (int j = 0; j < s_n; ++j) e += e_coef(j) * (*kv[static_cast<size_t>(j)])(r, c);
+          e *= h_try;
+          const double sk = opt.atol + opt.rtol * std::max(std::abs(y0v(r, c)), std::abs(y1v(r, c)));
+          sum += (e / sk) * (e / sk);
+        }
+      err_sum[i] = sum;
+    });
+    double err = 0.0;
+    for (double e : err_sum) err += e;
+    err = std::sqrt(err / static_cast<double>(b * n));
+    if (control.judge(err, h)) {
+      steps.push_back(h_try);
+      s += h_try;
+      for (int w = 0; w < parts; ++w) {
+        const auto i = static_cast<size_t>(w);
+        y[i] = y_new[i];
+        k[i][0] = k[i][static_cast<size_t>(s_n - 1)];
+      }
+      if (last) {
+        DGSIM_LOG_DEBUG("dopri5 training step: {} accepted, {} rejected steps", steps.size(), attempt + 1 - static_cast<long>(steps.size()));
+        if (steps_out) *steps_out = steps;
+        return y;
+      }
+    } else {
+      for (int w = 0; w < parts; ++w) blocks[static_cast<size_t>(w)].tape->truncate(mark[static_cast<size_t>(w)]);
     }
     if (!std::isfinite(h) || !(h > 1e-14))
       throw NumericalError(fmt::format("dopri5 training step: step size underflow ({:.3g} of Δt) after {} steps", h, steps.size()));
@@ -255,30 +343,36 @@ std::vector<double> dopri5_steps(const std::vector<Model*>& models, const PairSe
   throw NumericalError(fmt::format("dopri5 training step: more than {} steps within one Δt", opt.max_steps));
 }
 
-Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const LossOptions& opt, const std::vector<double>* given) {
-  std::vector<double> steps{1.0};
-  if (opt.scheme == Scheme::dopri5) steps = given ? *given : dopri5_steps(model, batch, opt);  // before binding: it uses another tape
-  tape.clear();
-  model.bind(tape);
+// The loss of a block whose states were recorded by start_block: dg, or one step of the scheme
+// (dopri5: y_end, recorded by record_dopri5).
+Var block_loss(const Block& blk, const PairSet& batch, const LossOptions& opt, Var y_end = {}) {
+  ad::Tape& tape = *blk.tape;
+  Model& model = *blk.model;
   const Eigen::Index n = batch.u0.cols();
   const Mat inv_dt = rows_of(batch.dt.cwiseInverse(), n);
-  const Var u0 = tape.leaf(batch.u0), u1 = tape.leaf(batch.u1);
   const Var target = tape.leaf((batch.u1 - batch.u0).cwiseProduct(inv_dt));
   Var slope;
   if (opt.scheme == Scheme::dg) {
-    slope = model.discrete_time_derivative(u1, u0);
+    slope = model.discrete_time_derivative(blk.u1, blk.u0);
   } else {
-    Var y = u0;
+    Var y = y_end;
     if (opt.scheme == Scheme::leapfrog) {
-      y = leapfrog_step(model, tape, u0, tape.leaf(rows_of(batch.dt, n / 2)));
-    } else {
-      const ode::ButcherTableau& tab = ode::tableau(to_string(opt.scheme));
-      const Var dt_rows = tape.leaf(rows_of(batch.dt, n));
-      for (double h : steps) y = rk_step(model, tab, y, dt_rows, h);
+      y = leapfrog_step(model, tape, blk.u0, tape.leaf(rows_of(batch.dt, n / 2)));
+    } else if (opt.scheme != Scheme::dopri5) {
+      y = rk_step(model, ode::tableau(to_string(opt.scheme)), blk.u0, blk.dt_rows, 1.0);
     }
-    slope = ad::mul(ad::sub(y, u0), tape.leaf(inv_dt));
+    slope = ad::mul(ad::sub(y, blk.u0), tape.leaf(inv_dt));
   }
   return mse(slope, target);
+}
+
+}  // namespace
+
+Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const LossOptions& opt, std::vector<double>* steps) {
+  const Block blk = start_block(model, tape, batch);
+  if (opt.scheme != Scheme::dopri5) return block_loss(blk, batch, opt);
+  const Var y_end = record_dopri5({blk}, opt, steps)[0];
+  return block_loss(blk, batch, opt, y_end);
 }
 
 double evaluate_loss(Model& model, ad::Tape& tape, const PairSet& pairs, const LossOptions& opt, long chunk) {
@@ -397,16 +491,19 @@ double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, V
     copy.params().theta() = theta;
     models.push_back(&copy);
   }
-  std::vector<double> steps;
-  if (opt_.scheme == Scheme::dopri5) steps = dopri5_steps(models, scratch_, opt_);  // shared by the blocks
+  std::vector<Block> blocks(static_cast<size_t>(parts));
   run_parallel(parts, [&](int w) {
     const auto [r0, r1] = block(b, w, parts);
     const auto i = static_cast<size_t>(w);
-    PairSet& part = parts == 1 ? scratch_ : parts_[i];
-    if (parts > 1) slice(scratch_, r0, r1, part);
-    ad::Tape& tape = *tapes_[i];
-    const Var loss = record_loss(*models[i], tape, part, opt_, &steps);
-    tape.backward(loss);
+    if (parts > 1) slice(scratch_, r0, r1, parts_[i]);
+    blocks[i] = start_block(*models[i], *tapes_[i], parts == 1 ? scratch_ : parts_[i]);
+  });
+  std::vector<Var> y_end(static_cast<size_t>(parts));
+  if (opt_.scheme == Scheme::dopri5) y_end = record_dopri5(blocks, opt_, nullptr);  // one system for all blocks
+  run_parallel(parts, [&](int w) {
+    const auto i = static_cast<size_t>(w);
+    const Var loss = block_loss(blocks[i], parts == 1 ? scratch_ : parts_[i], opt_, y_end[i]);
+    tapes_[i]->backward(loss);
     models[i]->gradient(grads_[i]);
     losses_[i] = loss.value()(0, 0);
   });

@@ -14,11 +14,14 @@
 //
 // dopri5: the batch is integrated as one system (as torchdiffeq does: one error norm over the
 // whole batch), in the normalised time s in [0, 1] with du/ds = Δt_n f(u), so pairs with
-// different Δt share the step sequence. The step sizes are chosen on plain values by lib/ode's
-// dopri5 controller (Hairer's initial step and PI control, rtol/atol as given; defaults
-// rtol 1e-7, atol 1e-9, torchdiffeq's defaults), then the accepted steps' stages are replayed
-// on the tape. The choice of the step sizes is not differentiated (it is piecewise constant
-// in θ almost everywhere).
+// different Δt share the step sequence. The integration is recorded on the tape as it goes,
+// with lib/ode's dopri5 controller (Hairer's initial step and PI control, rtol/atol as given;
+// defaults rtol 1e-7, atol 1e-9, torchdiffeq's defaults): a step is attempted by recording its
+// stages, its error norm is computed from their values, and a rejected attempt is cut from the
+// tape (Tape::truncate) and retried with a smaller step; the FSAL stage of an accepted step is
+// the first stage of the next. The choice of the step sizes is not differentiated (it is
+// piecewise constant in θ almost everywhere): the loss is back-propagated through the stages
+// of the accepted steps only.
 //
 // Optimisation (STYLE.md §5): optimize(objective, theta, adam, first, last, callbacks) runs
 // Adam steps; a callback that returns true stops. The batch of iteration i is drawn by
@@ -77,16 +80,10 @@ struct LossOptions {
   long max_steps = 10000;  // dopri5: accepted + rejected steps per pair set; NumericalError beyond
 };
 
-// The accepted dopri5 step sizes in normalised time (they sum to 1) for the batch as one
-// system. Rebinds the models to their internal tapes. With several models (copies with the
-// same θ), each evaluates a block of rows on its own thread.
-std::vector<double> dopri5_steps(Model& model, const PairSet& batch, const LossOptions& opt);
-std::vector<double> dopri5_steps(const std::vector<Model*>& models, const PairSet& batch, const LossOptions& opt);
-
 // Clears `tape`, binds the model to it and records the loss of `batch` ([1, 1]). dopri5: the
-// steps are chosen first (dopri5_steps), unless given.
+// accepted step sizes (normalised time, they sum to 1) go to *steps when given.
 ad::Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const LossOptions& opt,
-                    const std::vector<double>* steps = nullptr);
+                    std::vector<double>* steps = nullptr);
 
 // The loss over all pairs (mean over pairs and components), evaluated in chunks of at most
 // `chunk` pairs without weight gradients; NaN when there are no pairs.

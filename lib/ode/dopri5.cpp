@@ -40,8 +40,7 @@ void Dopri5::reset() {
   have_k0_ = false;
   swap_pending_ = false;
   dense_valid_ = false;
-  fac_old_ = 1e-4;
-  last_rejected_ = false;
+  control_.reset();
 }
 
 void Dopri5::resize(Eigen::Index n) {
@@ -120,40 +119,47 @@ StepResult Dopri5::try_step(const Rhs& f, double& t, Vec& y, double& dt) {
   }
   err = std::sqrt(err / static_cast<double>(n));
 
-  if (!std::isfinite(err)) {  // overflow or NaN in f: retry with the largest reduction
-    dt = h * fac1;
-    last_rejected_ = true;
+  double h_new = h;
+  if (!control_.judge(err, h_new, dt_max_)) {
+    dt = h_new;
     ++stats_.n_rejected;
     return StepResult::rejected;
   }
+  y_old_ = y;
+  y_f0_.swap(y_trial_);  // k_[6] = f(t + h, y_f0_) becomes the next first stage
+  y = y_f0_;
+  swap_pending_ = true;
+  t_old_ = t;
+  h_old_ = h;
+  t += h;
+  dense_valid_ = true;
+  ++stats_.n_steps;
+  dt = h_new;
+  return StepResult::accepted;
+}
 
+bool Dopri5Control::judge(double err, double& h, double dt_max) {
+  if (!std::isfinite(err)) {  // overflow or NaN in f: retry with the largest reduction
+    h *= fac1;
+    last_rejected_ = true;
+    return false;
+  }
   const double fac11 = std::pow(err, expo1);
   double fac = fac11 / std::pow(fac_old_, beta);
   fac = std::max(1.0 / fac2, std::min(1.0 / fac1, fac / safe));
   double h_new = h / fac;
-
   if (err <= 1.0) {
     fac_old_ = std::max(err, 1e-4);
-    y_old_ = y;
-    y_f0_.swap(y_trial_);  // k_[6] = f(t + h, y_f0_) becomes the next first stage
-    y = y_f0_;
-    swap_pending_ = true;
-    t_old_ = t;
-    h_old_ = h;
-    t += h;
-    dense_valid_ = true;
-    ++stats_.n_steps;
     const double direction = h >= 0.0 ? 1.0 : -1.0;
-    if (dt_max_ > 0.0 && std::abs(h_new) > dt_max_) h_new = direction * dt_max_;
+    if (dt_max > 0.0 && std::abs(h_new) > dt_max) h_new = direction * dt_max;
     if (last_rejected_) h_new = direction * std::min(std::abs(h_new), std::abs(h));
     last_rejected_ = false;
-    dt = h_new;
-    return StepResult::accepted;
+    h = h_new;
+    return true;
   }
-  dt = h / std::min(1.0 / fac1, fac11 / safe);
+  h /= std::min(1.0 / fac1, fac11 / safe);
   last_rejected_ = true;
-  ++stats_.n_rejected;
-  return StepResult::rejected;
+  return false;
 }
 
 void Dopri5::dense_output(double t_out, Vec& y_out) {

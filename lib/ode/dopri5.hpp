@@ -8,6 +8,21 @@
 
 namespace dgsim::ode {
 
+// The step-size control of Dopri5::try_step on its own (the PI control described for Dopri5
+// below), for callers that run the stages themselves (the training code records them on an
+// autodiff tape).
+class Dopri5Control {
+ public:
+  // err: the error norm of a step of size h. Returns whether the step is accepted; h becomes
+  // the step to try next (at most dt_max in magnitude when dt_max > 0).
+  bool judge(double err, double& h, double dt_max = 0.0);
+  void reset() { *this = Dopri5Control(); }
+
+ private:
+  double fac_old_ = 1e-4;
+  bool last_rejected_ = false;
+};
+
 // Adaptive explicit RK of order 5 with an embedded order-4 estimate; 7 stages, FSAL, so 6
 // evaluations of f per attempted step.
 //
@@ -59,8 +74,7 @@ class Dopri5 : public Stepper {
   bool dense_valid_ = false;
   double t_old_ = 0.0;
   double h_old_ = 0.0;
-  double fac_old_ = 1e-4;
-  bool last_rejected_ = false;
+  Dopri5Control control_;
 };
 
 }  // namespace dgsim::ode

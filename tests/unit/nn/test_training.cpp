@@ -169,7 +169,9 @@ TEST_CASE("train: the dopri5 loss follows the exact flow of the model to its tol
   Model model(small_config(ModelKind::hnn));
   LossOptions opt;
   opt.scheme = Scheme::dopri5;
-  const std::vector<double> steps = dopri5_steps(model, p, opt);
+  std::vector<double> steps;
+  ad::Tape steps_tape;
+  record_loss(model, steps_tape, p, opt, &steps);
   double sum = 0;
   for (double h : steps) sum += h;
   CHECK(sum == doctest::Approx(1.0).epsilon(1e-14));
@@ -189,6 +191,47 @@ TEST_CASE("train: the dopri5 loss follows the exact flow of the model to its tol
   const double exact = plain_loss(p, u1);
   CHECK(std::abs(loss - exact) < 1e-6 * exact);
   CHECK(std::abs(loss_rk2 - exact) > 10 * std::abs(loss - exact));
+}
+
+TEST_CASE("train: the recorded dopri5 steps are lib/ode's dopri5 steps on the batch as one system") {
+  const PairSet p = make_pairs(small_set(3, 6, 2, 0.9), 0);
+  for (ModelKind kind : {ModelKind::hnn, ModelKind::node})
+    // The error estimate is a small difference of stage values: round-off in the stage sums
+    // (taped here, plain in lib/ode) moves it, and the step sizes with it, the more so the
+    // smaller the tolerance.
+    for (auto [tol, eps] : {std::pair{1e-7, 1e-9}, std::pair{1e-11, 1e-4}}) {
+      Model model(small_config(kind));
+      model.params().theta() *= 4.0;  // a stiffer field: the HNN has rejected steps
+      LossOptions opt;
+      opt.scheme = Scheme::dopri5;
+      opt.rtol = opt.atol = tol;
+      std::vector<double> steps;
+      ad::Tape tape;
+      record_loss(model, tape, p, opt, &steps);
+      // Plain reference: du/ds = Δt f(u) for s in [0, 1], the batch flattened column-major.
+      const Eigen::Index b = p.u0.rows(), n = p.u0.cols();
+      const Mat dt_rows = p.dt.replicate(1, n);
+      const ode::Rhs f = [&](double, const Vec& y, Vec& dydt) {
+        const Mat du = model.time_derivative(Mat(Eigen::Map<const Mat>(y.data(), b, n)));
+        Eigen::Map<Mat>(dydt.data(), b, n) = du.cwiseProduct(dt_rows);
+      };
+      auto stepper = ode::make_stepper("dopri5", {tol, tol});
+      Vec y = Eigen::Map<const Vec>(p.u0.data(), b * n);
+      double s = 0.0, h = stepper->initial_step(f, 0.0, y, 1.0);
+      std::vector<double> ref;
+      while (true) {
+        const bool last = s + 1.01 * h >= 1.0;
+        if (last) h = 1.0 - s;
+        const double h_try = h;
+        if (stepper->try_step(f, s, y, h) == ode::StepResult::accepted) {
+          ref.push_back(h_try);
+          if (last) break;
+        }
+      }
+      INFO(to_string(kind), " tol ", tol, ": ", ref.size(), " steps, ", stepper->stats().n_rejected, " rejected");
+      REQUIRE(steps.size() == ref.size());
+      for (size_t i = 0; i < ref.size(); ++i) CHECK(steps[i] == doctest::Approx(ref[i]).epsilon(eps));
+    }
 }
 
 TEST_CASE("train: loss gradients through dg, rk2, dopri5 and leapfrog against finite differences") {
