@@ -31,9 +31,6 @@ TrajectoryResult simulate(const System& sys, const Vec& u0, const std::vector<do
     return r;
   }
   auto stepper = ode::make_stepper(integrator, {cfg.preset.rtol, cfg.preset.atol});
-  if (stepper->requires_separable() && !sys.capabilities().separable)
-    throw ConfigError(fmt::format("integrator '{}' needs a separable Hamiltonian; system '{}' is not", integrator,
-                                  sys.name()));
   const ode::Rhs f = [&sys](double, const Vec& y, Vec& dydt) { sys.rhs(y, dydt); };
   ode::DriverOptions opt;
   if (!stepper->adaptive()) opt.dt = (times[1] - times[0]) / static_cast<double>(cfg.substeps);
@@ -67,7 +64,9 @@ io::TrajectorySet generate(const GenerateConfig& cfg) {
   if (cfg.threads < 1) throw ConfigError(fmt::format("--threads must be at least 1, got {}", cfg.threads));
   if (integrator == "dg") parse_dg_method(*sys, cfg.dg_method);  // fail early on a bad --dg-method
 
-  if (integrator != "dg") ode::make_stepper(integrator);  // an unknown name fails before any work
+  if (integrator != "dg" && ode::make_stepper(integrator)->requires_separable() && !sys->capabilities().separable)
+    throw ConfigError(fmt::format("integrator '{}' needs a separable Hamiltonian; system '{}' is not", integrator,
+                                  sys->name()));  // (make_stepper also rejects an unknown name here, before any work)
 
   const long dim = sys->dim();
   const long nt = p.n_steps + 1;
@@ -116,7 +115,7 @@ io::TrajectorySet generate(const GenerateConfig& cfg) {
   Progress progress(fmt::format("generate {}", d.system), n, cfg.progress);
 
   auto work = [&]() {
-    Vec u0(dim), dudt(dim);
+    Vec u0(dim), u(dim), dudt(dim);
     while (!failed.load()) {
       const long j = next.fetch_add(1);
       if (j >= n) break;
@@ -133,7 +132,7 @@ io::TrajectorySet generate(const GenerateConfig& cfg) {
         }
         Rng noise(cfg.seed, RngStream::noise, static_cast<std::uint64_t>(i));
         for (long k = 0; k < nt; ++k) {
-          const Vec u = r.states.row(k).transpose();
+          u = r.states.row(k).transpose();
           sys->rhs(u, dudt);
           const auto off = static_cast<size_t>((j * nt + k) * dim);
           for (long c = 0; c < dim; ++c) {

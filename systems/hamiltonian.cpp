@@ -1,5 +1,6 @@
 #include "systems/hamiltonian.hpp"
 
+#include <cmath>
 #include <vector>
 
 namespace dgsim::systems {
@@ -23,5 +24,12 @@ void apply_S(const Vec& g, Vec& out) {
 }
 
 SparseMat dense_to_sparse(const Mat& m) { return m.sparseView(); }
+
+void sample_ring(Rng& rng, double r_min, double r_max, Vec& u) {
+  const double phi = rng.uniform(0.0, 2.0 * M_PI);
+  const double r = rng.uniform(r_min, r_max);
+  u.resize(2);
+  u << r * std::cos(phi), r * std::sin(phi);
+}
 
 }  // namespace dgsim::systems

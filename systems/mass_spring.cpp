@@ -44,11 +44,6 @@ void MassSpring::energy_hessian(const Vec&, SparseMat& hess) const {
 
 void MassSpring::apply_G(const Vec& g, Vec& out) const { apply_S(g, out); }
 
-void MassSpring::sample_initial_state(Rng& rng, Vec& u) const {
-  const double phi = rng.uniform(0.0, 2.0 * M_PI);
-  const double r = rng.uniform(r_min_, r_max_);
-  u.resize(2);
-  u << r * std::cos(phi), r * std::sin(phi);
-}
+void MassSpring::sample_initial_state(Rng& rng, Vec& u) const { sample_ring(rng, r_min_, r_max_, u); }
 
 }  // namespace dgsim::systems

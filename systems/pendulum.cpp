@@ -44,11 +44,6 @@ void Pendulum::energy_hessian(const Vec& u, SparseMat& hess) const {
 
 void Pendulum::apply_G(const Vec& g, Vec& out) const { apply_S(g, out); }
 
-void Pendulum::sample_initial_state(Rng& rng, Vec& u) const {
-  const double phi = rng.uniform(0.0, 2.0 * M_PI);
-  const double r = rng.uniform(r_min_, r_max_);
-  u.resize(2);
-  u << r * std::cos(phi), r * std::sin(phi);
-}
+void Pendulum::sample_initial_state(Rng& rng, Vec& u) const { sample_ring(rng, r_min_, r_max_, u); }
 
 }  // namespace dgsim::systems

@@ -1,6 +1,5 @@
 #include "lib/core/interrupt.hpp"
 
-#include <atomic>
 #include <csignal>
 
 #include "lib/core/error.hpp"
