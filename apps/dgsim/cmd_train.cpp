@@ -160,8 +160,8 @@ int run_train(const std::vector<std::string>& args) {
       ("hidden", po::value(&hidden), "hidden width / channels (default 200)")
       ("friction", po::value(&friction_opt), "learned friction G = S - diag(0, g), g >= 0 from 0: on, off, auto (on for real-pendulum)")
       ("fixed-dt", po::value(&fixed_dt),
-       "use this Δt for every pair instead of the stored times (the DGNet authors used 1/6 on the real pendulum; "
-       "default: the measured Δt of each pair)")
+       "use this Δt for every pair, in the target and the step, instead of the stored times (default: the "
+       "measured Δt of each pair, which is also what the DGNet authors' real-pendulum targets use)")
       ("rtol", po::value(&rtol), "dopri5 training steps: relative tolerance (default 1e-7, torchdiffeq's)")
       ("atol", po::value(&atol), "dopri5 training steps: absolute tolerance (default 1e-9)")
       ("seed", po::value(&seed), "seed of the initial weights and of the batches")

@@ -302,6 +302,20 @@ TEST_CASE("train: evaluation in chunks equals one pass") {
   CHECK(std::isnan(evaluate_loss(model, tape, PairSet{}, opt)));
 }
 
+TEST_CASE("train: the dopri5 evaluation without a tape equals the recorded loss") {
+  const PairSet p = make_pairs(small_set(3, 6, 2, 0.9), 0);
+  for (ModelKind kind : {ModelKind::hnn, ModelKind::node}) {
+    Model model(small_config(kind));
+    model.params().theta() *= 4.0;  // rejected steps too
+    LossOptions opt;
+    opt.scheme = Scheme::dopri5;
+    ad::Tape tape;
+    const double recorded = record_loss(model, tape, p, opt).value()(0, 0);
+    INFO(to_string(kind));
+    CHECK(evaluate_loss(model, tape, p, opt, 1000) == doctest::Approx(recorded).epsilon(1e-9));
+  }
+}
+
 TEST_CASE("train: optimize is deterministic and resumes bit-identically") {
   const PairSet p = make_pairs(small_set(4, 8, 2, 0.2), 0);
   LossOptions opt;
