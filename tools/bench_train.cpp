@@ -109,6 +109,12 @@ int main(int argc, char** argv) {
       {"dgnet-spring-full", nn::ModelKind::dgnet, nn::Scheme::dg, false, 0, 0.115},
       {"hnn-rk2-spring-full", nn::ModelKind::hnn, nn::Scheme::rk2, false, 0, 0.0},
       {"hnn-dopri5-spring-full", nn::ModelKind::hnn, nn::Scheme::dopri5, false, 0, 6.0},
+      // The other KdV cells of Table 2 (no reference figures; dopri5 at the initial weights,
+      // where the steps are few: a trained field needs more).
+      {"node-rk2-kdv-b200", nn::ModelKind::node, nn::Scheme::rk2, true, 200, 0.0},
+      {"hnn-rk2-kdv-b200", nn::ModelKind::hnn, nn::Scheme::rk2, true, 200, 0.0},
+      {"node-dopri5-kdv-b200", nn::ModelKind::node, nn::Scheme::dopri5, true, 200, 0.0},
+      {"hnn-dopri5-kdv-b200", nn::ModelKind::hnn, nn::Scheme::dopri5, true, 200, 0.0},
   };
   // Wall time and process CPU time per iteration: on a shared machine the CPU time (divided by
   // the threads used) is what an idle machine would take.

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# paper_shards.sh PYTHON SCRIPT DGSIM OUT: tools/reproduce-paper --shard splits the cells
+# between tasks sharing one output folder (each cell runs once, in one shard), and
+# --report-only then tabulates all of them without computing anything.
+set -eu
+py=$1 script=$2 dgsim=$3 out=$4
+rm -rf "$out"
+common=(--quick --trials 1 --jobs 1 --datasets real-pendulum --rows node-rk2,hnn-rk2,dgnet-dg --out "$out" --dgsim "$dgsim")
+"$py" "$script" "${common[@]}" --shard 0/2 >/dev/null 2>"$out.0.log"
+"$py" "$script" "${common[@]}" --shard 1/2 >/dev/null 2>"$out.1.log"
+n0=$(grep -c '^\[' "$out.0.log") n1=$(grep -c '^\[' "$out.1.log")
+[ "$n0" -eq 2 ] && [ "$n1" -eq 1 ] || { echo "shards ran $n0 and $n1 cells, expected 2 and 1"; exit 1; }
+[ "$(ls "$out/cells" | wc -l)" -eq 3 ] || { echo "expected 3 finished cells: $(ls "$out/cells")"; exit 1; }
+# Nothing left to compute: a report-only run with no dgsim at all tabulates the three cells.
+"$py" "$script" "${common[@]/$dgsim//nonexistent}" --report-only >/dev/null 2>"$out.r.log"
+grep -q '^3 of 3 cells finished' "$out.r.log" || { echo "report-only: $(cat "$out.r.log")"; exit 1; }
+for row in 'NODE | RK2 | RK2' 'HNN | RK2 | RK2' 'DGNet | Eq. 6 | Eq. 6'; do
+  grep -F "| $row |" "$out/RESULTS.md" | grep -vq '| – / ' || { echo "row '$row' not filled in RESULTS.md"; exit 1; }
+done
+# A bad shard is a one-line usage error with exit code 2.
+if "$py" "$script" "${common[@]}" --shard 2/2 2>"$out.e.log"; then echo "--shard 2/2 accepted"; exit 1; fi
+grep -q "need N >= 1 and 0 <= I < N" "$out.e.log" || { echo "bad-shard message: $(cat "$out.e.log")"; exit 1; }
+echo ok
