@@ -142,6 +142,7 @@ int run_train(const std::vector<std::string>& args) {
   std::string data_path, model_name, integrator, output, log_path, friction_opt = "auto";
   long iterations = 0, batch = 0, eval_every = 0, checkpoint_every = 0;
   double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0;
+  std::string lr_decay = "none";
   int hidden = 200, threads = 1;
   std::uint64_t seed = 0;
   bool resume = false;
@@ -156,6 +157,7 @@ int run_train(const std::vector<std::string>& args) {
       ("iterations", po::value(&iterations), "Adam steps (default: per dataset, above)")
       ("batch", po::value(&batch), "pairs per step, 0 = full batch (default: per dataset)")
       ("lr", po::value(&lr), "Adam learning rate (default 1e-3)")
+      ("lr-decay", po::value(&lr_decay), "none (constant, the paper's) or cosine (from --lr to 0 over --iterations)")
       ("weight-decay", po::value(&weight_decay), "L2 weight decay as torch.optim.Adam (default: per dataset)")
       ("hidden", po::value(&hidden), "hidden width / channels (default 200)")
       ("friction", po::value(&friction_opt), "learned friction G = S - diag(0, g), g >= 0 from 0: on, off, auto (on for real-pendulum)")
@@ -186,6 +188,8 @@ int run_train(const std::vector<std::string>& args) {
   nn::check_scheme(kind, scheme);
   if (vm.count("iterations") && iterations < 1) throw UsageError("train", fmt::format("--iterations must be positive, got {}", iterations));
   if (batch < 0) throw UsageError("train", fmt::format("--batch must be >= 0 (0 = full batch), got {}", batch));
+  if (lr_decay != "none" && lr_decay != "cosine")
+    throw UsageError("train", fmt::format("--lr-decay '{}' is not known (accepted: none, cosine)", lr_decay));
   if (vm.count("lr") && !(lr > 0)) throw UsageError("train", fmt::format("--lr must be positive, got {}", lr));
   if (vm.count("weight-decay") && !(weight_decay >= 0)) throw UsageError("train", fmt::format("--weight-decay must be >= 0, got {}", weight_decay));
   if (hidden < 1) throw UsageError("train", fmt::format("--hidden must be positive, got {}", hidden));
@@ -239,6 +243,7 @@ int run_train(const std::vector<std::string>& args) {
   nn::AdamOptions adam_opt;
   adam_opt.lr = lr;
   adam_opt.weight_decay = weight_decay;
+  adam_opt.decay_steps = lr_decay == "cosine" ? iterations : 0;
 
   nn::LossOptions loss_opt;
   loss_opt.scheme = scheme;
@@ -267,6 +272,9 @@ int run_train(const std::vector<std::string>& args) {
     if (!rm.adam) throw IoError("checkpoint holds no optimizer state", ckpt_path, "adam");
     model.emplace(std::move(rm.model));
     adam.emplace(*rm.adam);
+    if (adam->options().decay_steps != adam_opt.decay_steps)
+      throw ConfigError(fmt::format("checkpoint {} was written with a learning-rate decay over {} steps, this run has {} "
+                                    "(--lr-decay and --iterations must match it)", ckpt_path, adam->options().decay_steps, adam_opt.decay_steps));
     next = static_cast<long>(ck.info_ints.at("checkpoint.next_iteration"));
     window_sum = ck.info_numbers.at("checkpoint.window_sum");
     window_count = static_cast<long>(ck.info_ints.at("checkpoint.window_count"));
@@ -303,6 +311,7 @@ int run_train(const std::vector<std::string>& args) {
     f.info_numbers = id.numbers;
     f.info_ints = id.ints;
     f.info_text["command_line"] = command_line();
+    f.info_text["train.lr_decay"] = lr_decay;
     f.info_text["data.path"] = data_path;
     f.info_text["data.checksum_algorithm"] = "fnv1a64 of t0_fields/u (float64 bytes, row-major)";
     f.info_ints["train.iterations"] = iterations;

@@ -1,5 +1,6 @@
 #include "lib/nn/adam.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "lib/core/error.hpp"
@@ -9,9 +10,17 @@ namespace dgsim::nn {
 Adam::Adam(const AdamOptions& options, Eigen::Index n)
     : options_(options), m_(Vec::Zero(n)), v_(Vec::Zero(n)), g_(Vec::Zero(n)) {}
 
+double Adam::learning_rate() const {
+  const AdamOptions& o = options_;
+  if (o.decay_steps <= 0) return o.lr;
+  const double done = static_cast<double>(std::min(t_, o.decay_steps)) / static_cast<double>(o.decay_steps);
+  return 0.5 * o.lr * (1.0 + std::cos(M_PI * done));
+}
+
 void Adam::step(Vec& theta, const Vec& grad) {
   if (theta.size() != m_.size() || grad.size() != m_.size())
     throw Error("nn: Adam: parameter and gradient sizes do not match the optimizer");
+  const double lr = learning_rate();
   ++t_;
   const AdamOptions& o = options_;
   g_ = grad;
@@ -20,7 +29,7 @@ void Adam::step(Vec& theta, const Vec& grad) {
   v_ = o.beta2 * v_ + (1.0 - o.beta2) * g_.cwiseAbs2();
   const double bc1 = 1.0 - std::pow(o.beta1, static_cast<double>(t_));
   const double bc2 = 1.0 - std::pow(o.beta2, static_cast<double>(t_));
-  const double step = o.lr / bc1;
+  const double step = lr / bc1;
   theta.array() -= step * m_.array() / (v_.array().sqrt() / std::sqrt(bc2) + o.eps);
 }
 

@@ -14,6 +14,9 @@ struct AdamOptions {
   double beta2 = 0.999;
   double eps = 1e-8;
   double weight_decay = 0.0;
+  // > 0: cosine decay of the learning rate, lr (1 + cos(π min(t, T) / T)) / 2 at step t + 1 of
+  // T = decay_steps (lr at the first step, near 0 at the last); 0: constant lr (torch's default).
+  std::int64_t decay_steps = 0;
 };
 
 class Adam {
@@ -24,6 +27,7 @@ class Adam {
   void step(Vec& theta, const Vec& grad);
 
   const AdamOptions& options() const { return options_; }
+  double learning_rate() const;  // of the next step
   std::int64_t steps() const { return t_; }
   const Vec& first_moment() const { return m_; }   // [n]
   const Vec& second_moment() const { return v_; }  // [n]

@@ -68,6 +68,7 @@ ModelState export_state(const Model& model, const Adam* adam) {
     a["adam.eps"] = o.eps;
     a["adam.weight_decay"] = o.weight_decay;
     a["adam.steps"] = adam->steps();
+    a["adam.decay_steps"] = o.decay_steps;
     // Moments as arrays shaped like their parameters, so a file shows them by name.
     Params moments = p;
     for (const char* which : {"m", "v"}) {
@@ -146,6 +147,7 @@ RestoredModel import_state(const ModelState& s) {
     o.beta2 = get<double>(s, "adam.beta2");
     o.eps = get<double>(s, "adam.eps");
     o.weight_decay = get<double>(s, "adam.weight_decay");
+    if (s.attributes.count("adam.decay_steps")) o.decay_steps = get<std::int64_t>(s, "adam.decay_steps");  // older files: constant
     r.adam.emplace(o, p.theta().size());
     r.adam->set_state(get<std::int64_t>(s, "adam.steps"), m.theta(), v.theta());
   }

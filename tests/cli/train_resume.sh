@@ -2,6 +2,7 @@
 # train_resume.sh DGSIM PYTHON DIR: a training killed with SIGKILL after a checkpoint, then
 # resumed with --resume, ends with weights (and log) bit-identical to an uninterrupted run; a
 # SIGINT writes a checkpoint and exits 75, and resuming from it gives the same weights again.
+# The learning rate decays (cosine), so a resumed run must also pick up the schedule.
 set -u
 dgsim=$1 py=$2 dir=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -9,7 +10,7 @@ mkdir -p "$dir"
 cd "$dir" || exit 1
 rm -f full.h5 killed.h5 killed.h5.ckpt int.h5 int.h5.ckpt
 "$dgsim" generate mass-spring --n-traj 6 -q -o data.h5 || exit 1
-args=(train --data data.h5 --model dgnet --iterations 1000 --hidden 64 --batch 100 --eval-every 50 --checkpoint-every 25 --seed 5 --threads 1 -q)
+args=(train --data data.h5 --model dgnet --iterations 1000 --hidden 64 --batch 100 --eval-every 50 --checkpoint-every 25 --seed 5 --threads 1 --lr-decay cosine -q)
 "$dgsim" "${args[@]}" -o full.h5 || { echo "uninterrupted run failed"; exit 1; }
 
 wait_for() {  # waits up to 60 s for file $1 while process $2 runs
@@ -46,6 +47,8 @@ if [ "$rc" -ne 75 ]; then echo "expected exit 75 after SIGINT, got $rc"; exit 1;
 # Resuming with other settings is refused (exit 2) and leaves the checkpoint alone.
 "$here/expect.sh" 2 "checkpoint int.h5.ckpt was written with train.lr 0.001, this run has 0.002" -- \
   "$dgsim" "${args[@]}" -o int.h5 --resume --lr 0.002 || exit 1
+"$here/expect.sh" 2 "checkpoint int.h5.ckpt was written with a learning-rate decay over 1000 steps, this run has 0" -- \
+  "$dgsim" "${args[@]/cosine/none}" -o int.h5 --resume || exit 1
 "$dgsim" "${args[@]}" -o int.h5 --resume || { echo "resume after SIGINT failed"; exit 1; }
 "$py" "$here/compare_models.py" full.h5 int.h5 --log || exit 1
 echo ok

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -257,6 +258,28 @@ TEST_CASE("nn: Adam follows PyTorch's update with L2 weight decay") {
   CHECK(adam.steps() == 3);
 }
 
+TEST_CASE("nn: Adam with cosine decay scales each step by (1 + cos(pi t / T)) / 2") {
+  AdamOptions o;
+  o.lr = 0.1;
+  o.decay_steps = 4;
+  Adam adam(o, 1), constant({0.1}, 1);
+  CHECK(adam.learning_rate() == 0.1);
+  Vec theta = Vec::Constant(1, 1.0), theta_c = theta;
+  const Vec g = Vec::Constant(1, 0.3);
+  // With a constant gradient every Adam step moves theta by lr (up to eps): the step ratio is
+  // the schedule.
+  for (int t = 0; t < 6; ++t) {
+    const double want = 0.05 * (1.0 + std::cos(M_PI * std::min(t, 4) / 4.0));
+    CHECK(adam.learning_rate() == doctest::Approx(want).epsilon(1e-15));
+    const Vec before = theta, before_c = theta_c;
+    adam.step(theta, g);
+    constant.step(theta_c, g);
+    CHECK((before - theta)(0) == doctest::Approx(want).epsilon(1e-6));
+    CHECK((before_c - theta_c)(0) == doctest::Approx(0.1).epsilon(1e-6));
+  }
+  CHECK(adam.learning_rate() == 0.0);  // after T steps: no further movement
+}
+
 TEST_CASE("nn: export and import of model and optimizer state is bit-exact") {
   for (const ModelConfig& c0 : {ode_config(ModelKind::dgnet), pde_config(ModelKind::hnn), ode_config(ModelKind::srnn)}) {
     ModelConfig c = c0;
@@ -264,6 +287,7 @@ TEST_CASE("nn: export and import of model and optimizer state is bit-exact") {
     Model model(c);
     AdamOptions o;
     o.weight_decay = 1e-4;
+    o.decay_steps = 7;  // mid-schedule at the export
     Adam adam(o, model.params().theta().size());
     const Mat u0 = random_mat(4, c.dim, 20), u1 = u0 + 0.01 * random_mat(4, c.dim, 21);
     auto train_step = [&](Model& m, Adam& opt) {
