@@ -30,6 +30,16 @@ struct DatasetPreset {
   double rtol, atol;        // dop853 tolerances, or the Newton tolerance for dg (rtol)
 };
 
+// The paper's long-term (Energy) rollouts of a simulated ODE system, made by `dgsim predict`:
+// fresh initial states over [0, t_end] with `points` points, each component ±U(0.2, 1.0) (the
+// mass-spring and pendulum scripts) or drawn from the system's own sampler (the two-body
+// script's random_config, on its dataset's grid).
+struct FreshRollouts {
+  bool own_sampler = false;
+  double t_end = 20.0;
+  long points = 100;
+};
+
 struct SystemEntry {
   std::string name;
   std::string description;
@@ -38,6 +48,7 @@ struct SystemEntry {
   std::unique_ptr<System> (*factory)(Params);
   std::vector<DatasetPreset> presets;
   io::TrajectorySet (*load)(const LoadConfig&) = nullptr;  // loaded systems: reads --input
+  FreshRollouts fresh{};
 };
 
 const std::vector<SystemEntry>& system_table();

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <fmt/format.h>
 #include <iostream>
 
@@ -153,7 +154,7 @@ int run_generate(const std::vector<std::string>& args) {
   }
   // Energy law along the trajectories: worst relative drift (conservative systems) or worst
   // increase between consecutive states (dissipative ones), relative to |H(0)|.
-  double energy_law = d.dissipative ? -INFINITY : 0.0;
+  double energy_law = d.dissipative ? -std::numeric_limits<double>::infinity() : 0.0;
   for (long j = 0; j < d.n_traj; ++j) {
     const double* h = d.energy.data() + j * d.n_time();
     const double scale = std::max(std::abs(h[0]), 1e-300);

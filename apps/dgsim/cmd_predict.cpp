@@ -5,8 +5,10 @@
 // Rollouts (Energy metric):
 //   test   every selected series from its first state over its own time grid, against the
 //          stored states (PDEs, measured data; ODEs with --fresh 0);
-//   fresh  ODE systems (default): --fresh N new initial states, each component ±U(0.2, 1.0),
-//          over [0, 20] with 100 points, against DOP853 at rtol = atol = 1e-12 on the true system.
+//   fresh  ODE systems (default): --fresh N new initial states as the system's registry row
+//          says (systems::FreshRollouts: mass-spring and pendulum ±U(0.2, 1.0) per component
+//          over [0, 20] with 100 points; two-body its own sampler over [0, 25] with 500 points),
+//          against DOP853 at rtol = atol = 1e-12 on the true system.
 
 #include <atomic>
 #include <chrono>
@@ -44,8 +46,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr int kFreshDefault = 15;          // PAPER.md: 15 fresh initial states for the ODEs
-constexpr double kFreshTEnd = 20.0;        // over [0, 20]
-constexpr long kFreshPoints = 100;         // with 100 points
 constexpr double kReferenceTol = 1e-12;    // DOP853 reference on the true system
 constexpr std::uint64_t kFreshStreamOffset = std::uint64_t{1} << 40;  // apart from the data's ICs
 
@@ -111,23 +111,28 @@ Rollouts test_rollouts(const io::TrajectorySet& d, const std::vector<long>& seri
   return r;
 }
 
-Rollouts fresh_rollouts(const systems::System& sys, int n, std::uint64_t seed, long n_steps) {
+Rollouts fresh_rollouts(const systems::System& sys, const systems::FreshRollouts& how, int n, std::uint64_t seed,
+                        long n_steps) {
   Rollouts r;
   r.mode = "fresh";
   r.dim = sys.dim();
   r.n = n;
-  r.n_time = n_steps < 0 ? kFreshPoints : n_steps + 1;
+  r.n_time = n_steps < 0 ? how.points : n_steps + 1;
   if (r.n_time < 2) throw ConfigError(fmt::format("--n-steps must be at least 1, got {}", n_steps));
-  const double dt = kFreshTEnd / static_cast<double>(kFreshPoints - 1);
+  const double dt = how.t_end / static_cast<double>(how.points - 1);
   for (long k = 0; k < r.n_time; ++k) r.t.push_back(dt * static_cast<double>(k));
   auto ref = ode::make_stepper("dop853", {kReferenceTol, kReferenceTol});
   const ode::Rhs f = [&sys](double, const Vec& y, Vec& dydt) { sys.rhs(y, dydt); };
   for (int i = 0; i < n; ++i) {
     Rng rng(seed, RngStream::initial_state, kFreshStreamOffset + static_cast<std::uint64_t>(i));
     Vec u0(r.dim);
-    for (long c = 0; c < r.dim; ++c) {
-      const double mag = rng.uniform(0.2, 1.0);
-      u0[c] = rng.uniform() < 0.5 ? -mag : mag;
+    if (how.own_sampler) {
+      sys.sample_initial_state(rng, u0);
+    } else {
+      for (long c = 0; c < r.dim; ++c) {
+        const double mag = rng.uniform(0.2, 1.0);
+        u0[c] = rng.uniform() < 0.5 ? -mag : mag;
+      }
     }
     const Mat ys = ode::integrate_times(*ref, f, u0, r.t);
     const RowMat rows = ys;
@@ -377,7 +382,7 @@ int run_predict(const std::vector<std::string>& args) {
   }
 
   // ---- rollouts ----
-  const Rollouts r = opt.fresh > 0 ? fresh_rollouts(*sys, opt.fresh, opt.seed, opt.n_steps)
+  const Rollouts r = opt.fresh > 0 ? fresh_rollouts(*sys, systems::find_system(d.system).fresh, opt.fresh, opt.seed, opt.n_steps)
                                    : test_rollouts(d, series, opt.n_steps, pairs);
   DGSIM_LOG_INFO("predict: {} {} rollout(s) of {} steps with {}", r.n, r.mode, r.n_time - 1, opt.integrator);
   SolverStats st;
