@@ -413,7 +413,7 @@ int run_predict(const std::vector<std::string>& args) {
     for (long j = 0; j < n; ++j) learned_scale.push_back(std::max(1.0, std::abs(learned[static_cast<size_t>(j * nt)])));
   }
   const double energy_metric = metrics::energy_error(h_pred, h_true, n, nt);
-  const double state_mse = metrics::mean_squared_error(pred, r.truth);
+  const double state_mse = metrics::state_error(pred, r.truth, n, nt, dim);
   metrics::Drift mass_drift, learned_drift;
   double learned_increase = kNaN;
   if (pde) mass_drift = metrics::max_drift(mass_pred, mass_scale, n, nt);

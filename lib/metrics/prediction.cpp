@@ -24,18 +24,21 @@ double mean_squared_error(const std::vector<double>& a, const std::vector<double
   return s / static_cast<double>(a.size());
 }
 
-double energy_error(const std::vector<double>& h_pred, const std::vector<double>& h_true, long n_traj, long n_time) {
-  check_sizes("energy error", h_pred.size(), h_true.size());
-  if (h_pred.size() != static_cast<size_t>(n_traj * n_time) || n_time < 2)
-    throw ConfigError(fmt::format("energy error: {} values for {} series of {} times (need at least 2 times)",
-                                  h_pred.size(), n_traj, n_time));
+double state_error(const std::vector<double>& u_pred, const std::vector<double>& u_true, long n_traj, long n_time,
+                   long dim) {
+  check_sizes("rollout error", u_pred.size(), u_true.size());
+  if (dim < 1 || u_pred.size() != static_cast<size_t>(n_traj * n_time * dim) || n_time < 2)
+    throw ConfigError(fmt::format("rollout error: {} values for {} series of {} times of dimension {} (need at least 2 times)",
+                                  u_pred.size(), n_traj, n_time, dim));
   double s = 0.0;
   for (long j = 0; j < n_traj; ++j)
-    for (long k = 1; k < n_time; ++k) {
-      const auto i = static_cast<size_t>(j * n_time + k);
-      s += (h_pred[i] - h_true[i]) * (h_pred[i] - h_true[i]);
-    }
-  return s / static_cast<double>(n_traj * (n_time - 1));
+    for (auto i = static_cast<size_t>((j * n_time + 1) * dim); i < static_cast<size_t>((j + 1) * n_time * dim); ++i)
+      s += (u_pred[i] - u_true[i]) * (u_pred[i] - u_true[i]);
+  return s / static_cast<double>(n_traj * (n_time - 1) * dim);
+}
+
+double energy_error(const std::vector<double>& h_pred, const std::vector<double>& h_true, long n_traj, long n_time) {
+  return state_error(h_pred, h_true, n_traj, n_time, 1);
 }
 
 double one_step_error(const std::vector<double>& pred, const std::vector<double>& truth, const std::vector<double>& dt,

@@ -6,8 +6,8 @@
 //           -> mean_squared_error(model_dudt, true_dudt)
 //   Energy  mean over series and time indices k >= 1 of (H_true(u_pred) - H_true(u_true))²
 //           -> energy_error(h_pred, h_true, n_traj, n_time)
-//   Mass    ("local mass", Table 2) mean over series, time and sites of (u_pred - u_true)²
-//           -> mean_squared_error(u_pred, u_true)
+//   Mass    ("local mass", Table 2) mean over series, time indices k >= 1 and sites of
+//           (u_pred - u_true)² -> state_error(u_pred, u_true, n_traj, n_time, dim)
 //   Diff.   (real pendulum) one-step prediction error, as the mean squared difference of
 //           difference quotients ((û_{k+1} - u_k) - (u_{k+1} - u_k)) / Δt_k over the pairs
 //           -> one_step_error(u_next_pred, u_next_true, dt, dim)
@@ -24,6 +24,11 @@ double mean_squared_error(const std::vector<double>& a, const std::vector<double
 // (the shared initial state k = 0 is left out, as in the paper's "t >= Δt").
 double energy_error(const std::vector<double>& h_pred, const std::vector<double>& h_true, long n_traj,
                     long n_time);
+
+// u: [n_traj, n_time, dim]; mean of (pred - true)² over all series, k = 1 .. n_time - 1 and
+// components (the shared initial state left out, as the authors' state MSE).
+double state_error(const std::vector<double>& u_pred, const std::vector<double>& u_true, long n_traj, long n_time,
+                   long dim);
 
 // pred, truth: [n_pairs, dim] states after one step; dt: [n_pairs] the steps.
 double one_step_error(const std::vector<double>& pred, const std::vector<double>& truth,

@@ -28,6 +28,16 @@ TEST_CASE("metrics: energy error leaves out the initial time") {
   CHECK_THROWS_AS(energy_error({1.0}, {1.0}, 1, 1), ConfigError);
 }
 
+TEST_CASE("metrics: state error leaves out the shared initial state") {
+  // 2 series x 2 times x 2 components; the k = 0 rows differ but do not count
+  const std::vector<double> pred = {9.0, 9.0, 1.0, 2.0, 9.0, 9.0, 0.0, 0.0};
+  const std::vector<double> truth = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0};
+  // squared errors at k = 1: 1, 4, 0, 9 -> mean 14/4
+  CHECK(state_error(pred, truth, 2, 2, 2) == doctest::Approx(3.5));
+  CHECK_THROWS_AS(state_error(pred, truth, 2, 2, 3), ConfigError);
+  CHECK_THROWS_AS(state_error(pred, truth, 4, 1, 2), ConfigError);
+}
+
 TEST_CASE("metrics: one-step error in difference quotients") {
   // two pairs of dimension 2, dt 0.5 and 0.25
   const std::vector<double> pred = {1.0, 1.0, 2.0, 2.0};
