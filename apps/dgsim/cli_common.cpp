@@ -65,7 +65,14 @@ std::pair<long, long> parse_shard(const std::string& command, const std::string&
     const char* count = std::getenv("SLURM_ARRAY_TASK_COUNT");
     if (!id || !count)
       throw UsageError(command, "--shard auto needs SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT in the environment");
+    // Arrays may start anywhere (--array=1-4): the shard is the offset from the first task.
+    const char* min = std::getenv("SLURM_ARRAY_TASK_MIN");
     spec = std::string(id) + "/" + count;
+    try {
+      if (min) spec = std::to_string(std::stol(id) - std::stol(min)) + "/" + count;
+    } catch (const std::exception&) {
+      throw UsageError(command, fmt::format("--shard auto: SLURM_ARRAY_TASK_ID '{}' or SLURM_ARRAY_TASK_MIN '{}' is not an integer", id, min));
+    }
   }
   const auto slash = spec.find('/');
   try {

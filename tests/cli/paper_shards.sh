@@ -17,6 +17,10 @@ grep -q '^3 of 3 cells finished' "$out.r.log" || { echo "report-only: $(cat "$ou
 for row in 'NODE | RK2 | RK2' 'HNN | RK2 | RK2' 'DGNet | Eq. 6 | Eq. 6'; do
   grep -F "| $row |" "$out/RESULTS.md" | grep -vq '| – / ' || { echo "row '$row' not filled in RESULTS.md"; exit 1; }
 done
+# --shard auto in a 1-based array: task 2 of --array=1-2 is shard 1/2, which has no cell left.
+SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=2 "$py" "$script" "${common[@]}" --shard auto >/dev/null 2>"$out.a.log" \
+  || { echo "--shard auto failed: $(cat "$out.a.log")"; exit 1; }
+grep -q '^\[1/1\] real-pendulum hnn' "$out.a.log" || { echo "--shard auto did not take shard 1/2: $(cat "$out.a.log")"; exit 1; }
 # A bad shard is a one-line usage error with exit code 2.
 if "$py" "$script" "${common[@]}" --shard 2/2 2>"$out.e.log"; then echo "--shard 2/2 accepted"; exit 1; fi
 grep -q "need N >= 1 and 0 <= I < N" "$out.e.log" || { echo "bad-shard message: $(cat "$out.e.log")"; exit 1; }
