@@ -3,6 +3,7 @@
 # Idempotent: installs only what is missing. Needs root (or sudo) on Debian 12.
 #   tools/setup.sh           build and test dependencies
 #   tools/setup.sh --tools   also matplotlib and SciPy, for tools/plot.py and the SciPy benchmarks
+#   tools/setup.sh --torch   also PyTorch, for the independent DGNet check in tools/paper-results
 set -euo pipefail
 
 packages=(
@@ -12,9 +13,13 @@ packages=(
   python3 python3-numpy python3-h5py
 )
 
-if [ "${1:-}" = "--tools" ]; then
-  packages+=(python3-matplotlib python3-scipy)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --tools) packages+=(python3-matplotlib python3-scipy) ;;
+    --torch) packages+=(python3-torch) ;;
+    *) echo "setup: unknown option '$arg' (accepted: --tools, --torch)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
