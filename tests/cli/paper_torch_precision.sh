@@ -1,0 +1,28 @@
+#!/bin/bash
+# tools/paper-results/hnn_torch_precision.py: trains an HNN in PyTorch (float32 and float64)
+# and writes it as a dgsim model. The Deriv. the script computes from the written weights
+# must equal the Deriv. `dgsim predict` reports for that file, to 1e-9 relative: the weights,
+# structure matrix and friction were carried over exactly. Exit 77 (skip) without torch.
+# usage: paper_torch_precision.sh PYTHON DGSIM TOOL REAL_PENDULUM_TXT OUTDIR
+set -euo pipefail
+py=$1 dgsim=$2 tool=$3 real=$4 out=$5
+"$py" -c 'import torch' 2>/dev/null || exit 77
+rm -rf "$out" && mkdir -p "$out"
+"$dgsim" generate two-body --n-traj 4 --n-steps 30 -q -o "$out/two-body.h5"
+"$dgsim" train --data "$out/two-body.h5" --model hnn --iterations 2 --batch 20 --hidden 16 -q -o "$out/template-two-body.h5"
+"$dgsim" generate real-pendulum --input "$real" -q -o "$out/real.h5"
+"$dgsim" train --data "$out/real.h5" --model hnn --iterations 2 --hidden 16 -q -o "$out/template-real.h5"
+for case in two-body:float32 two-body:float64 real:float32; do
+  data=${case%%:*} dtype=${case##*:}
+  "$py" "$tool" "$out/$data.h5" "$out/template-$data.h5" "$out/$data-$dtype.h5" --dtype "$dtype" --iterations 5 --every 5 > "$out/$data-$dtype.log"
+  ours=$(sed -n 's/^# deriv \([^ ]*\) .*/\1/p' "$out/$data-$dtype.log")
+  theirs=$("$dgsim" predict --model "$out/$data-$dtype.h5" --data "$out/$data.h5" --integrator rk2 --json -q -o "$out/$data-$dtype-pred.h5" \
+           | "$py" -c 'import json, sys; print(json.load(sys.stdin)["metrics"]["deriv"])')
+  "$py" - "$case" "$ours" "$theirs" <<'PY'
+import math, sys
+case, a, b = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+ok = math.isfinite(a) and abs(a - b) <= 1e-9 * abs(b)
+print(f"{case}: tool Deriv {a:.12e}, dgsim predict Deriv {b:.12e}: {'ok' if ok else 'MISMATCH'}")
+sys.exit(0 if ok else 1)
+PY
+done

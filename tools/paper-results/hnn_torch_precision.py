@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""Train the paper's HNN on a dgsim ODE dataset in PyTorch, in float32 or float64, and save it as a dgsim model.
+
+Answers one question: does training in single precision, as the authors' ODE scripts do
+(torch.set_default_dtype(torch.float32)), change the figures dgsim reports? The model and
+training are the paper's, written directly in PyTorch and sharing no code with dgsim:
+H(u) = tanh(tanh(u W0 + b0) W1 + b1) W2 (orthogonal initial weights, zero biases),
+f(u) = (G - R) grad H(u) with the dataset's structure matrix G and, when the template has
+a learned friction g, R = diag(0, g I) (g from 0, kept >= 0 after each step as dgsim does); one explicit-midpoint (RK2) step per
+pair with the pair's measured dt, loss mean(((u0 + dt f(u0 + dt/2 f(u0)) - u1) / dt)^2)
+over the batch; Adam. Hidden width, batch (drawn without replacement; 0 = all pairs),
+learning rate, weight decay and iterations are taken from TEMPLATE, a dgsim HNN model file
+trained with rk2 on the same system, so the protocol is the one dgsim ran. Every arithmetic
+operation of training runs in --dtype.
+
+The trained weights are written, widened to float64, into a copy of TEMPLATE, so that
+`dgsim predict` scores them exactly as it scores its own models: only the precision (and
+the code) of training differs. Last, the script prints the Deriv. of the written weights,
+evaluated in float64 on the dataset's test trajectories; `dgsim predict` on OUT reports the
+same number (the ctest paper.torch_precision checks this).
+
+usage: hnn_torch_precision.py DATA.h5 TEMPLATE.h5 OUT.h5 [--dtype float32|float64]
+                              [--seed 0] [--iterations N] [--every 1000] [--threads 1]
+Needs python3-torch and python3-h5py (tools/setup.sh --torch).
+"""
+import argparse
+import os
+import shutil
+import sys
+import time
+
+import h5py
+import numpy as np
+import torch
+
+ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+ap.add_argument("data")
+ap.add_argument("template")
+ap.add_argument("out")
+ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--iterations", type=int, default=0, help="default: the template's")
+ap.add_argument("--every", type=int, default=1000)
+ap.add_argument("--threads", type=int, default=1)
+args = ap.parse_args()
+for path, what in ((args.data, "a dataset from dgsim generate"), (args.template, "a dgsim HNN model file")):
+    if not os.path.isfile(path):
+        raise SystemExit(f"hnn_torch_precision: no such file '{path}' (expected {what})")
+if args.iterations < 0:
+    raise SystemExit(f"hnn_torch_precision: --iterations {args.iterations} (accepted: >= 1, or 0 for the template's)")
+
+dtype = getattr(torch, args.dtype)
+torch.set_default_dtype(dtype)
+torch.set_num_threads(args.threads)
+torch.manual_seed(args.seed)
+
+with h5py.File(args.data, "r") as f:
+    if "structure/G" not in f or int(f.attrs.get("n_spatial_dims", 1)) != 0:
+        raise SystemExit(f"hnn_torch_precision: '{args.data}' is not an ODE dataset with a structure matrix")
+    u = np.asarray(f["t0_fields/u"][:], dtype=np.float64)
+    split = np.asarray(f["trajectories/split"][:])
+    pair_split = np.asarray(f["trajectories/pair_split"][:]) if "trajectories/pair_split" in f else None
+    time_grid = np.asarray(f["dimensions/time"][:], dtype=np.float64)
+    G = torch.tensor(np.asarray(f["structure/G"][:], dtype=np.float64), dtype=dtype)
+with h5py.File(args.template, "r") as f:
+    kind = f.attrs["kind"]
+    kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+    if kind != "hnn" or int(f.attrs["dim"]) != u.shape[-1]:
+        raise SystemExit(f"hnn_torch_precision: template '{args.template}' is a {kind} model of dim {int(f.attrs['dim'])}"
+                         f" (accepted: an hnn model of dim {u.shape[-1]})")
+    hidden = int(f.attrs["hidden"])
+    names = sorted(f["params"].keys())
+    info = f["info"].attrs
+    batch, lr, weight_decay = int(info["train.batch"]), float(info["train.lr"]), float(info["train.weight_decay"])
+    iterations = args.iterations if args.iterations > 0 else int(info["train.iterations"])
+    if str(info["train.integrator"]) != "rk2" or float(info["train.fixed_dt"]) != 0.0:
+        raise SystemExit(f"hnn_torch_precision: template '{args.template}' was not trained with rk2 at the measured steps")
+friction = "friction" in names
+
+# The training pairs: consecutive states with split 0 (per pair where the dataset labels
+# pairs, else per trajectory), each with its own measured step, as dgsim train takes them.
+n_traj, n_t, dim = u.shape
+labels = pair_split if pair_split is not None else np.repeat(split[:, None], n_t - 1, axis=1)
+mask = (labels == 0).reshape(-1)
+u0 = torch.tensor(u[:, :-1].reshape(-1, dim)[mask], dtype=dtype)
+u1 = torch.tensor(u[:, 1:].reshape(-1, dim)[mask], dtype=dtype)
+dt = torch.tensor(np.tile(np.diff(time_grid), n_traj)[mask][:, None], dtype=dtype)
+n_pairs = u0.shape[0]
+if n_pairs == 0:
+    raise SystemExit("hnn_torch_precision: the dataset has no training pairs (split 0)")
+if batch <= 0 or batch > n_pairs:
+    batch = n_pairs
+
+W0 = torch.empty(dim, hidden)
+W1 = torch.empty(hidden, hidden)
+W2 = torch.empty(hidden, 1)
+for w in (W0, W1, W2):
+    torch.nn.init.orthogonal_(w)
+b0 = torch.zeros(1, hidden)
+b1 = torch.zeros(1, hidden)
+g = torch.zeros(1, 1)
+params = [W0, b0, W1, b1, W2] + ([g] if friction else [])
+for p in params:
+    p.requires_grad_(True)
+# R = diag(0, g I) on the momenta (the second half of the state).
+momenta = torch.cat([torch.zeros(dim // 2), torch.ones(dim - dim // 2)])[None, :]
+
+
+def field(x):
+    """f(x) = (G - R) grad H(x), differentiable (create_graph) for training."""
+    if not x.requires_grad:
+        x = x.requires_grad_(True)
+    h = torch.tanh(torch.tanh(x @ W0 + b0) @ W1 + b1) @ W2
+    (grad,) = torch.autograd.grad(h.sum(), x, create_graph=True)
+    out = grad @ G.T
+    return out - grad * momenta * g if friction else out
+
+
+opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+start = time.time()
+print(f"# {args.dtype}, {n_pairs} training pairs, batch {batch}, lr {lr:g}, weight decay {weight_decay:g}, "
+      f"friction {friction}, {iterations} iterations", flush=True)
+for it in range(1, iterations + 1):
+    idx = torch.randperm(n_pairs)[:batch]
+    x0, x1, h = u0[idx], u1[idx], dt[idx]
+    k1 = field(x0.clone())
+    x1hat = x0 + h * field(x0 + 0.5 * h * k1)
+    loss = (((x1hat - x1) / h) ** 2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    if friction:  # dgsim keeps g >= 0 (a projected step)
+        with torch.no_grad():
+            g.clamp_(min=0.0)
+    if it % args.every == 0 or it == iterations:
+        print(f"iteration {it:6d}  train loss {loss.item():.4e}  {time.time() - start:.0f} s", flush=True)
+
+# Write the weights, widened to float64, into a copy of the template (names mlp.0.W, mlp.0.b,
+# mlp.1.W, mlp.1.b, mlp.2.W: y = x W + b).
+expected = ["mlp.0.W", "mlp.0.b", "mlp.1.W", "mlp.1.b", "mlp.2.W"] + (["friction"] if friction else [])
+if names != sorted(expected):
+    raise SystemExit(f"hnn_torch_precision: template parameters {names} (accepted: {expected})")
+tmp = args.out + ".part"
+shutil.copyfile(args.template, tmp)
+with h5py.File(tmp, "r+") as f:
+    for name, p in zip(expected, params):
+        f["params"][name][...] = p.detach().to(torch.float64).numpy()
+    f["info"].attrs["command_line"] = " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:])
+    f["info"].attrs["train.dtype"] = args.dtype
+    f["info"].attrs["result.train_loss"] = loss.item()
+    f["info"].attrs["result.seconds"] = time.time() - start
+    if "training" in f:
+        del f["training"]
+os.replace(tmp, args.out)
+print(f"# wrote {args.out}", flush=True)
+
+# Deriv. of the written weights, evaluated in float64 on the test states (every state of the
+# test trajectories, or for data split by pair, the first states of the test pairs):
+# `dgsim predict` must report the same number for OUT, which checks the transfer.
+with h5py.File(args.data, "r") as f:
+    all_u, all_dudt = np.asarray(f["t0_fields/u"][:]), np.asarray(f["t0_fields/dudt"][:])
+if pair_split is not None:
+    test_pairs = np.where(pair_split[0] == 1)[0]
+    states = slice(test_pairs.min(), test_pairs.max() + 1) if len(test_pairs) else slice(0, 0)
+    test_u, test_dudt = all_u[0, states], all_dudt[0, states]
+else:
+    test_u, test_dudt = all_u[split == 1].reshape(-1, dim), all_dudt[split == 1].reshape(-1, dim)
+if len(test_u):
+    torch.set_default_dtype(torch.float64)
+    G, momenta = G.to(torch.float64), momenta.to(torch.float64)
+    W0, b0, W1, b1, W2, g = (p.detach().to(torch.float64) for p in (W0, b0, W1, b1, W2, g))
+    deriv = ((field(torch.tensor(test_u)).detach() - torch.tensor(test_dudt)) ** 2).mean().item()
+    print(f"# deriv {deriv:.10e} (float64 evaluation of the written weights on the test states)", flush=True)
