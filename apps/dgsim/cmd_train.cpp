@@ -402,7 +402,8 @@ int run_train(const std::vector<std::string>& args) {
   }
   f.info_numbers["result.train_loss"] = final_train;
   f.info_numbers["result.test_loss"] = final_test;
-  f.info_numbers["result.seconds"] = elapsed();
+  const double total_seconds = elapsed();  // summed over resumed segments; the file and --json report the same
+  f.info_numbers["result.seconds"] = total_seconds;
   f.info_numbers["result.iterations_per_second"] = its_per_s;
   nn::write_model_file(output, f);
   std::remove(ckpt_path.c_str());
@@ -415,7 +416,7 @@ int run_train(const std::vector<std::string>& args) {
     std::cout << fmt::format("{{\"output\": {}, \"model\": {}, \"system\": {}, \"integrator\": {}, \"iterations\": {}, "
                              "\"train_loss\": {}, \"test_loss\": {}{}, \"seconds\": {:.3f}, \"iterations_per_second\": {:.4g}}}\n",
                              json_quote(output), json_quote(model_name), json_quote(data.system), json_quote(nn::to_string(scheme)),
-                             iterations, json_number(final_train), json_number(final_test), implicit_json, elapsed(), its_per_s);
+                             iterations, json_number(final_train), json_number(final_test), implicit_json, total_seconds, its_per_s);
   if (implicit)
     DGSIM_LOG_INFO("implicit DG predictions on the test pairs: one-step MSE {:.4g}, rollout MSE {:.4g} ({} runs)",
                    implicit->one_step, implicit->rollout, implicit->n_runs);
