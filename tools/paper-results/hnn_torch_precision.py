@@ -48,6 +48,8 @@ for path, what in ((args.data, "a dataset from dgsim generate"), (args.template,
         raise SystemExit(f"hnn_torch_precision: no such file '{path}' (expected {what})")
 if args.iterations < 0:
     raise SystemExit(f"hnn_torch_precision: --iterations {args.iterations} (accepted: >= 1, or 0 for the template's)")
+if args.every < 1:
+    raise SystemExit(f"hnn_torch_precision: --every {args.every} (accepted: >= 1)")
 
 dtype = getattr(torch, args.dtype)
 torch.set_default_dtype(dtype)
@@ -58,6 +60,7 @@ with h5py.File(args.data, "r") as f:
     if "structure/G" not in f or int(f.attrs.get("n_spatial_dims", 1)) != 0:
         raise SystemExit(f"hnn_torch_precision: '{args.data}' is not an ODE dataset with a structure matrix")
     u = np.asarray(f["t0_fields/u"][:], dtype=np.float64)
+    dudt = np.asarray(f["t0_fields/dudt"][:], dtype=np.float64)
     split = np.asarray(f["trajectories/split"][:])
     pair_split = np.asarray(f["trajectories/pair_split"][:]) if "trajectories/pair_split" in f else None
     time_grid = np.asarray(f["dimensions/time"][:], dtype=np.float64)
@@ -70,12 +73,19 @@ with h5py.File(args.template, "r") as f:
                          f" (accepted: an hnn model of dim {u.shape[-1]})")
     hidden = int(f.attrs["hidden"])
     names = sorted(f["params"].keys())
-    info = f["info"].attrs
-    batch, lr, weight_decay = int(info["train.batch"]), float(info["train.lr"]), float(info["train.weight_decay"])
-    iterations = args.iterations if args.iterations > 0 else int(info["train.iterations"])
-    if str(info["train.integrator"]) != "rk2" or float(info["train.fixed_dt"]) != 0.0:
-        raise SystemExit(f"hnn_torch_precision: template '{args.template}' was not trained with rk2 at the measured steps")
+    info = dict(f["info"].attrs)
+needed = ("train.batch", "train.lr", "train.weight_decay", "train.iterations", "train.integrator", "train.fixed_dt")
+if any(k not in info for k in needed):
+    raise SystemExit(f"hnn_torch_precision: template '{args.template}' lacks the training attributes {', '.join(needed)}")
+batch, lr, weight_decay = int(info["train.batch"]), float(info["train.lr"]), float(info["train.weight_decay"])
+iterations = args.iterations if args.iterations > 0 else int(info["train.iterations"])
+if str(info["train.integrator"]) != "rk2" or float(info["train.fixed_dt"]) != 0.0:
+    raise SystemExit(f"hnn_torch_precision: template '{args.template}' was not trained with rk2 at the measured steps")
 friction = "friction" in names
+# The template's parameters, in the order of `params` below (y = x W + b).
+expected = ["mlp.0.W", "mlp.0.b", "mlp.1.W", "mlp.1.b", "mlp.2.W"] + (["friction"] if friction else [])
+if names != sorted(expected):
+    raise SystemExit(f"hnn_torch_precision: template parameters {names} (accepted: {expected})")
 
 # The training pairs: consecutive states with split 0 (per pair where the dataset labels
 # pairs, else per trajectory), each with its own measured step, as dgsim train takes them.
@@ -135,11 +145,7 @@ for it in range(1, iterations + 1):
     if it % args.every == 0 or it == iterations:
         print(f"iteration {it:6d}  train loss {loss.item():.4e}  {time.time() - start:.0f} s", flush=True)
 
-# Write the weights, widened to float64, into a copy of the template (names mlp.0.W, mlp.0.b,
-# mlp.1.W, mlp.1.b, mlp.2.W: y = x W + b).
-expected = ["mlp.0.W", "mlp.0.b", "mlp.1.W", "mlp.1.b", "mlp.2.W"] + (["friction"] if friction else [])
-if names != sorted(expected):
-    raise SystemExit(f"hnn_torch_precision: template parameters {names} (accepted: {expected})")
+# Write the weights, widened to float64, into a copy of the template.
 tmp = args.out + ".part"
 shutil.copyfile(args.template, tmp)
 with h5py.File(tmp, "r+") as f:
@@ -157,14 +163,12 @@ print(f"# wrote {args.out}", flush=True)
 # Deriv. of the written weights, evaluated in float64 on the test states (every state of the
 # test trajectories, or for data split by pair, the first states of the test pairs):
 # `dgsim predict` must report the same number for OUT, which checks the transfer.
-with h5py.File(args.data, "r") as f:
-    all_u, all_dudt = np.asarray(f["t0_fields/u"][:]), np.asarray(f["t0_fields/dudt"][:])
 if pair_split is not None:
     test_pairs = np.where(pair_split[0] == 1)[0]
     states = slice(test_pairs.min(), test_pairs.max() + 1) if len(test_pairs) else slice(0, 0)
-    test_u, test_dudt = all_u[0, states], all_dudt[0, states]
+    test_u, test_dudt = u[0, states], dudt[0, states]
 else:
-    test_u, test_dudt = all_u[split == 1].reshape(-1, dim), all_dudt[split == 1].reshape(-1, dim)
+    test_u, test_dudt = u[split == 1].reshape(-1, dim), dudt[split == 1].reshape(-1, dim)
 if len(test_u):
     torch.set_default_dtype(torch.float64)
     G, momenta = G.to(torch.float64), momenta.to(torch.float64)
