@@ -37,6 +37,7 @@ nn::PairSet synthetic_kdv() {
   p.u0.resize(series * steps, n);
   p.u1.resize(series * steps, n);
   p.dt = Vec::Constant(series * steps, dt);
+  p.target_dt = p.dt;
   Rng rng(1, RngStream::initial_state, 0);
   const auto profile = [&](double k1, double k2, double d1, double d2, double t, int i) {
     const double x = i * dx;

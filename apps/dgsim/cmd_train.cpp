@@ -108,11 +108,13 @@ void check_same(const Identity& want, const nn::ModelFile& ckpt, const std::stri
       throw ConfigError(fmt::format("checkpoint {} was written with {} '{}', this run has '{}' (remove it or match the settings)",
                                     path, k, it == ckpt.info_text.end() ? "?" : it->second, v));
   }
+  // A setting missing from the checkpoint is newer than it and was off (0) when it was written.
   for (const auto& [k, v] : want.numbers) {
     const auto it = ckpt.info_numbers.find(k);
-    if (it == ckpt.info_numbers.end() || !(it->second == v || (std::isnan(it->second) && std::isnan(v))))
+    const double had = it == ckpt.info_numbers.end() ? 0.0 : it->second;
+    if (!(had == v || (std::isnan(had) && std::isnan(v))))
       throw ConfigError(fmt::format("checkpoint {} was written with {} {}, this run has {} (remove it or match the settings)",
-                                    path, k, it == ckpt.info_numbers.end() ? std::nan("") : it->second, v));
+                                    path, k, had, v));
   }
   for (const auto& [k, v] : want.ints) {
     const auto it = ckpt.info_ints.find(k);
@@ -141,7 +143,7 @@ int run_train(const std::vector<std::string>& args) {
   CommonOptions common;
   std::string data_path, model_name, integrator, output, log_path, friction_opt = "auto";
   long iterations = 0, batch = 0, eval_every = 0, checkpoint_every = 0;
-  double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0;
+  double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0, step_dt = 0;
   std::string lr_decay = "none";
   int hidden = 200, threads = 1;
   std::uint64_t seed = 0;
@@ -164,6 +166,9 @@ int run_train(const std::vector<std::string>& args) {
       ("fixed-dt", po::value(&fixed_dt),
        "use this Δt for every pair, in the target and the step, instead of the stored times (default: the "
        "measured Δt of each pair, which is also what the DGNet authors' real-pendulum targets use)")
+      ("step-dt", po::value(&step_dt),
+       "step the model (node, hnn, srnn) with this Δt for every pair while the target keeps each pair's measured Δt, "
+       "as the DGNet authors' real-pendulum scripts do with 1/6 (0.16666666666666666); dgnet's loss has no step")
       ("rtol", po::value(&rtol), "dopri5 training steps: relative tolerance (default 1e-7, torchdiffeq's)")
       ("atol", po::value(&atol), "dopri5 training steps: absolute tolerance (default 1e-9)")
       ("seed", po::value(&seed), "seed of the initial weights and of the batches")
@@ -197,6 +202,9 @@ int run_train(const std::vector<std::string>& args) {
   if (eval_every < 0 || checkpoint_every < 0) throw UsageError("train", "--eval-every and --checkpoint-every must be positive");
   if (!(rtol > 0) || !(atol > 0)) throw UsageError("train", fmt::format("tolerances must be positive, got rtol {} atol {}", rtol, atol));
   if (!(fixed_dt >= 0)) throw UsageError("train", fmt::format("--fixed-dt must be positive, got {}", fixed_dt));
+  if (!(step_dt >= 0)) throw UsageError("train", fmt::format("--step-dt must be positive, got {}", step_dt));
+  if (fixed_dt > 0 && step_dt > 0)
+    throw UsageError("train", "--fixed-dt (target and step) and --step-dt (step only) exclude each other: give one");
   if (friction_opt != "on" && friction_opt != "off" && friction_opt != "auto")
     throw UsageError("train", fmt::format("--friction '{}' is not on, off or auto", friction_opt));
   if (scheme != nn::Scheme::dopri5 && (vm.count("rtol") || vm.count("atol")))
@@ -224,8 +232,8 @@ int run_train(const std::vector<std::string>& args) {
     throw UsageError("train", fmt::format("--friction on needs model dgnet or hnn, not {}", model_name));
   const bool friction = friction_opt == "on" || (friction_opt == "auto" && def.friction && friction_ok);
 
-  const nn::PairSet train = nn::make_pairs(data, 0, fixed_dt);
-  const nn::PairSet test = nn::make_pairs(data, 1, fixed_dt);
+  const nn::PairSet train = nn::make_pairs(data, 0, fixed_dt, step_dt);
+  const nn::PairSet test = nn::make_pairs(data, 1, fixed_dt, step_dt);
   if (train.size() == 0) throw ConfigError(fmt::format("dataset {} has no training pairs", data_path));
 
   nn::ModelConfig cfg;
@@ -253,7 +261,7 @@ int run_train(const std::vector<std::string>& args) {
   const std::string data_sum = nn::checksum(data.u);
   Identity id;
   id.text = {{"data.checksum", data_sum}, {"data.system", data.system}, {"train.integrator", nn::to_string(scheme)}, {"model", model_name}};
-  id.numbers = {{"train.lr", lr}, {"train.weight_decay", weight_decay}, {"train.fixed_dt", fixed_dt},
+  id.numbers = {{"train.lr", lr}, {"train.weight_decay", weight_decay}, {"train.fixed_dt", fixed_dt}, {"train.step_dt", step_dt},
                 {"train.rtol", rtol}, {"train.atol", atol}};
   id.ints = {{"train.batch", batch}, {"train.seed", static_cast<std::int64_t>(seed)}, {"train.hidden", hidden},
              {"train.friction", friction}};

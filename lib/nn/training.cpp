@@ -25,8 +25,9 @@ using ad::Var;
 // ---------------------------------------------------------------------------------------------
 // Pairs and batches
 
-PairSet make_pairs(const io::TrajectorySet& d, int split, double fixed_dt) {
+PairSet make_pairs(const io::TrajectorySet& d, int split, double fixed_dt, double step_dt) {
   const long nt = d.n_time(), dim = d.dim;
+  if (fixed_dt > 0.0 && step_dt > 0.0) throw ConfigError("pairs: a fixed Δt and a fixed step exclude each other");
   if (nt < 2) throw ConfigError(fmt::format("dataset has {} time points: no consecutive pairs", nt));
   const bool per_pair = !d.pair_split.empty();
   std::vector<std::pair<long, long>> sel;  // (trajectory, time index n)
@@ -44,6 +45,7 @@ PairSet make_pairs(const io::TrajectorySet& d, int split, double fixed_dt) {
   p.u0.resize(rows, dim);
   p.u1.resize(rows, dim);
   p.dt.resize(rows);
+  p.target_dt.resize(rows);
   for (Eigen::Index r = 0; r < rows; ++r) {
     const auto [j, n] = sel[static_cast<size_t>(r)];
     const double* a = d.u.data() + (j * nt + n) * dim;
@@ -51,8 +53,10 @@ PairSet make_pairs(const io::TrajectorySet& d, int split, double fixed_dt) {
       p.u0(r, k) = a[k];
       p.u1(r, k) = a[dim + k];
     }
-    p.dt(r) = fixed_dt > 0.0 ? fixed_dt : d.t[static_cast<size_t>(n + 1)] - d.t[static_cast<size_t>(n)];
-    if (!(p.dt(r) > 0.0)) throw ConfigError(fmt::format("dataset: time step {} of series {} is not positive", n, j));
+    const double measured = d.t[static_cast<size_t>(n + 1)] - d.t[static_cast<size_t>(n)];
+    if (!(measured > 0.0)) throw ConfigError(fmt::format("dataset: time step {} of series {} is not positive", n, j));
+    p.target_dt(r) = fixed_dt > 0.0 ? fixed_dt : measured;
+    p.dt(r) = fixed_dt > 0.0 ? fixed_dt : step_dt > 0.0 ? step_dt : measured;
   }
   return p;
 }
@@ -62,11 +66,13 @@ void gather(const PairSet& all, const std::vector<long>& idx, PairSet& out) {
   out.u0.resize(rows, all.u0.cols());
   out.u1.resize(rows, all.u1.cols());
   out.dt.resize(rows);
+  out.target_dt.resize(rows);
   for (Eigen::Index r = 0; r < rows; ++r) {
     const Eigen::Index i = idx[static_cast<size_t>(r)];
     out.u0.row(r) = all.u0.row(i);
     out.u1.row(r) = all.u1.row(i);
     out.dt(r) = all.dt(i);
+    out.target_dt(r) = all.target_dt(i);
   }
 }
 
@@ -213,6 +219,7 @@ void slice(const PairSet& all, Eigen::Index first, Eigen::Index last, PairSet& o
   out.u0 = all.u0.middleRows(first, last - first);
   out.u1 = all.u1.middleRows(first, last - first);
   out.dt = all.dt.segment(first, last - first);
+  out.target_dt = all.target_dt.segment(first, last - first);
 }
 
 }  // namespace
@@ -351,7 +358,7 @@ Var block_loss(const Block& blk, const PairSet& batch, const LossOptions& opt, V
   Model& model = *blk.model;
   const Eigen::Index n = batch.u0.cols();
   const Mat inv_dt = rows_of(batch.dt.cwiseInverse(), n);
-  const Var target = tape.leaf((batch.u1 - batch.u0).cwiseProduct(inv_dt));
+  const Var target = tape.leaf((batch.u1 - batch.u0).cwiseProduct(rows_of(batch.target_dt.cwiseInverse(), n)));
   Var slope;
   if (opt.scheme == Scheme::dg) {
     slope = model.discrete_time_derivative(blk.u1, blk.u0);
@@ -392,8 +399,9 @@ double plain_dopri5_loss(Model& model, const PairSet& part, const LossOptions& o
   ode::DriverOptions drv;
   drv.max_steps = opt.max_steps;
   const Vec y1 = ode::integrate_adaptive(stepper, f, Eigen::Map<const Vec>(part.u0.data(), b * n), 0.0, 1.0, drv);
-  // The scheme's slope (y1 - u0)/Δt against the data's (u1 - u0)/Δt: their difference is (y1 - u1)/Δt.
-  return (Eigen::Map<const Mat>(y1.data(), b, n) - part.u1).cwiseQuotient(dt_rows).array().square().mean();
+  // The scheme's slope (y1 - u0)/Δt against the data's (u1 - u0)/Δt_target.
+  const Mat slope = (Eigen::Map<const Mat>(y1.data(), b, n) - part.u0).cwiseQuotient(dt_rows);
+  return (slope - (part.u1 - part.u0).cwiseQuotient(rows_of(part.target_dt, n))).array().square().mean();
 }
 
 }  // namespace

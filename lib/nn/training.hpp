@@ -46,15 +46,18 @@ namespace dgsim::nn {
 struct PairSet {
   Mat u0;  // [P, dim] u_n
   Mat u1;  // [P, dim] u_{n+1}
-  Vec dt;  // [P] Δt_n
+  Vec dt;         // [P] the model's step from u_n (Δt_n unless make_pairs got a step)
+  Vec target_dt;  // [P] the time from u_n to u_{n+1}: the target is (u_{n+1} - u_n) / target_dt
   std::vector<long> traj, step;  // [P] series and time index n of each pair (make_pairs only)
   long size() const { return static_cast<long>(u0.rows()); }
 };
 
 // The pairs of a split (0 train, 1 test) of a dataset: per-pair split when the file has one
-// (measured data), else the trajectory's split. fixed_dt > 0 replaces every Δt by it (the
-// DGNet authors' 1/6 on the real pendulum); 0 keeps the stored time grid.
-PairSet make_pairs(const io::TrajectorySet& d, int split, double fixed_dt = 0.0);
+// (measured data), else the trajectory's split. fixed_dt > 0 replaces every Δt by it, in the
+// target and in the step; step_dt > 0 replaces the model's step only, the target keeps the
+// stored time grid (the DGNet authors' real-pendulum scripts: measured targets, steps of 1/6).
+// At most one of them is > 0; 0 keeps the stored time grid.
+PairSet make_pairs(const io::TrajectorySet& d, int split, double fixed_dt = 0.0, double step_dt = 0.0);
 
 // Rows `idx` of `all` into `out` (buffers reused).
 void gather(const PairSet& all, const std::vector<long>& idx, PairSet& out);

@@ -7,6 +7,8 @@
 #   different states.
 # - A cell's training time is dgsim's own count (summed over resumed segments), the
 #   result.seconds of the model file, not the wall time of the last dgsim call.
+# - Real pendulum: HNN steps with the authors' 1/6 (train.step_dt) while DGNet, whose loss has
+#   no step, is trained as is; --measured-steps keeps HNN's measured steps in cells of its own.
 set -eu
 python=$1 rp=$2 dgsim=$3 out=$4
 rm -rf "$out"
@@ -37,4 +39,19 @@ for t in (0, 1):
     if abs(cell - model) > 2e-3:
         sys.exit(f"trial {t}: cell train_seconds {cell} differs from the model's result.seconds {model}")
 print("training times are dgsim's own")
+PY
+"$python" "$rp" --quick --trials 1 --jobs 2 --datasets real-pendulum --rows hnn-rk2,dgnet-dg --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
+"$python" "$rp" --quick --trials 1 --jobs 1 --datasets real-pendulum --rows hnn-rk2 --measured-steps --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
+"$python" - "$out" <<'PY'
+import os, sys
+import h5py
+want = {"real-pendulum--hnn-rk2--0": 1 / 6, "real-pendulum--dgnet-dg--0": 0.0, "real-pendulum--hnn-rk2-measured--0": 0.0}
+for key, step in want.items():
+    if not os.path.exists(f"{sys.argv[1]}/cells/{key}.json"):
+        sys.exit(f"cell {key} was not written")
+    with h5py.File(f"{sys.argv[1]}/models/{key}.h5", "r") as f:
+        got = float(f["info"].attrs["train.step_dt"])
+    if abs(got - step) > 1e-15:
+        sys.exit(f"{key}: trained with step_dt {got}, expected {step}")
+print("real pendulum: the authors' step for HNN, none for DGNet, measured steps as a variant")
 PY

@@ -3,7 +3,8 @@
 # and writes it as a dgsim model. The Deriv. the script computes from the written weights
 # must equal the Deriv. `dgsim predict` reports for that file, to 1e-9 relative: the weights,
 # structure matrix and friction were carried over exactly (the real-pendulum case trains
-# until its learned friction is positive, and checks it is). Exit 77 (skip) without torch.
+# until its learned friction is positive, and checks it is; it steps with the authors' 1/6,
+# dgsim train --step-dt). Exit 77 (skip) without torch.
 # usage: paper_torch_precision.sh PYTHON DGSIM TOOL REAL_PENDULUM_TXT OUTDIR
 set -euo pipefail
 py=$1 dgsim=$2 tool=$3 real=$4 out=$5
@@ -12,7 +13,7 @@ rm -rf "$out" && mkdir -p "$out"
 "$dgsim" generate two-body --n-traj 4 --n-steps 30 -q -o "$out/two-body.h5"
 "$dgsim" train --data "$out/two-body.h5" --model hnn --iterations 2 --batch 20 --hidden 16 -q -o "$out/template-two-body.h5"
 "$dgsim" generate real-pendulum --input "$real" -q -o "$out/real.h5"
-"$dgsim" train --data "$out/real.h5" --model hnn --iterations 2 --hidden 16 -q -o "$out/template-real.h5"
+"$dgsim" train --data "$out/real.h5" --model hnn --iterations 2 --hidden 16 --step-dt 0.16666666666666666 -q -o "$out/template-real.h5"
 for case in two-body:float32 two-body:float64 real:float32; do
   data=${case%%:*} dtype=${case##*:}
   iters=$([ "$data" = real ] && echo 100 || echo 5)  # enough for the learned friction g to leave 0

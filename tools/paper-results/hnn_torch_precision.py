@@ -6,9 +6,11 @@ Answers one question: does training in single precision, as the authors' ODE scr
 training are the paper's, written directly in PyTorch and sharing no code with dgsim:
 H(u) = tanh(tanh(u W0 + b0) W1 + b1) W2 (orthogonal initial weights, zero biases),
 f(u) = (G - R) grad H(u) with the dataset's structure matrix G and, when the template has
-a learned friction g, R = diag(0, g I) (g from 0, kept >= 0 after each step as dgsim does); one explicit-midpoint (RK2) step per
-pair with the pair's measured dt, loss mean(((u0 + dt f(u0 + dt/2 f(u0)) - u1) / dt)^2)
-over the batch; Adam. Hidden width, batch (drawn without replacement; 0 = all pairs),
+a learned friction g, R = diag(0, g I) (g from 0, kept >= 0 after each step as dgsim does);
+one explicit-midpoint (RK2) step of size h per pair, loss
+mean(((u0 + h f(u0 + h/2 f(u0)) - u0) / h - (u1 - u0) / dt)^2) over the batch, with dt the
+pair's measured time and h = dt, or the template's train.step_dt when it has one (the
+authors' real-pendulum step of 1/6, dgsim train --step-dt); Adam. Hidden width, batch (drawn without replacement; 0 = all pairs),
 learning rate, weight decay and iterations are taken from TEMPLATE, a dgsim HNN model file
 trained with rk2 on the same system, so the protocol is the one dgsim ran. Every arithmetic
 operation of training runs in --dtype.
@@ -80,7 +82,8 @@ if any(k not in info for k in needed):
 batch, lr, weight_decay = int(info["train.batch"]), float(info["train.lr"]), float(info["train.weight_decay"])
 iterations = args.iterations if args.iterations > 0 else int(info["train.iterations"])
 if str(info["train.integrator"]) != "rk2" or float(info["train.fixed_dt"]) != 0.0:
-    raise SystemExit(f"hnn_torch_precision: template '{args.template}' was not trained with rk2 at the measured steps")
+    raise SystemExit(f"hnn_torch_precision: template '{args.template}' was not trained with rk2 against the measured times")
+step_dt = float(info.get("train.step_dt", 0.0))
 friction = "friction" in names
 # The template's parameters, in the order of `params` below (y = x W + b).
 expected = ["mlp.0.W", "mlp.0.b", "mlp.1.W", "mlp.1.b", "mlp.2.W"] + (["friction"] if friction else [])
@@ -129,13 +132,14 @@ def field(x):
 opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
 start = time.time()
 print(f"# {args.dtype}, {n_pairs} training pairs, batch {batch}, lr {lr:g}, weight decay {weight_decay:g}, "
-      f"friction {friction}, {iterations} iterations", flush=True)
+      f"friction {friction}, {iterations} iterations" + (f", step {step_dt:g}" if step_dt > 0 else ""), flush=True)
 for it in range(1, iterations + 1):
     idx = torch.randperm(n_pairs)[:batch]
     x0, x1, h = u0[idx], u1[idx], dt[idx]
+    hs = torch.full_like(h, step_dt) if step_dt > 0 else h
     k1 = field(x0.clone())
-    x1hat = x0 + h * field(x0 + 0.5 * h * k1)
-    loss = (((x1hat - x1) / h) ** 2).mean()
+    x1hat = x0 + hs * field(x0 + 0.5 * hs * k1)
+    loss = (((x1hat - x0) / hs - (x1 - x0) / h) ** 2).mean()
     opt.zero_grad()
     loss.backward()
     opt.step()

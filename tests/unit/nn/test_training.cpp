@@ -146,6 +146,49 @@ TEST_CASE("train: the rk2 loss is one explicit midpoint step with each pair's dt
   }
 }
 
+TEST_CASE("train: a fixed step moves the model's step, the target keeps the measured time") {
+  io::TrajectorySet d = small_set(2, 6, 2, 0.2);
+  d.t[2] = 0.5;  // unequal measured steps: 0.2, 0.3, 0.2, ...
+  const double h = 1.0 / 6.0;
+  const PairSet p = make_pairs(d, 0, 0.0, h);
+  REQUIRE(p.size() > 0);
+  Vec measured(p.size());
+  for (long r = 0; r < p.size(); ++r) {
+    const auto n = static_cast<size_t>(p.step[static_cast<size_t>(r)]);
+    measured(r) = d.t[n + 1] - d.t[n];
+    CHECK(p.dt(r) == h);
+    CHECK(p.target_dt(r) == doctest::Approx(measured(r)).epsilon(1e-15));
+  }
+  CHECK_THROWS_AS(make_pairs(d, 0, 0.1, h), ConfigError);
+  // rk2: one explicit midpoint step of h against (u1 - u0) / measured.
+  Model model(small_config(ModelKind::hnn));
+  const Mat k1 = model.time_derivative(p.u0);
+  const Mat k2 = model.time_derivative(p.u0 + 0.5 * h * k1);
+  const Mat slope = k2;  // ((u0 + h k2) - u0) / h
+  const Mat target = (p.u1 - p.u0).cwiseQuotient(measured.replicate(1, 2));
+  const double want = (slope - target).array().square().mean();
+  ad::Tape tape;
+  LossOptions opt;
+  opt.scheme = Scheme::rk2;
+  CHECK(record_loss(model, tape, p, opt).value()(0, 0) == doctest::Approx(want).epsilon(1e-13));
+  CHECK(evaluate_loss(model, tape, p, opt) == doctest::Approx(want).epsilon(1e-13));
+  // dopri5: the flow over h (DOP853 at 1e-12 per pair) against the same target, both the
+  // recorded loss and the plain evaluation.
+  auto ref = ode::make_stepper("dop853", {1e-12, 1e-12});
+  const ode::Rhs f = [&](double, const Vec& y, Vec& dydt) { dydt = model.time_derivative(Mat(y.transpose())).transpose(); };
+  Mat flow(p.size(), 2);
+  for (Eigen::Index r = 0; r < p.size(); ++r) {
+    ref->reset();
+    flow.row(r) = ode::integrate_times(*ref, f, p.u0.row(r).transpose(), {0.0, h}).row(1);
+  }
+  const double exact = ((flow - p.u0) / h - target).array().square().mean();
+  opt.scheme = Scheme::dopri5;
+  CHECK(std::abs(record_loss(model, tape, p, opt).value()(0, 0) - exact) < 1e-6 * exact);
+  CHECK(std::abs(evaluate_loss(model, tape, p, opt) - exact) < 1e-6 * exact);
+  // Without the fixed step the same pairs give a different loss.
+  CHECK(std::abs(evaluate_loss(model, tape, make_pairs(d, 0), opt) - exact) > 1e-3 * exact);
+}
+
 TEST_CASE("train: the leapfrog loss matches lib/ode's Störmer-Verlet step") {
   const PairSet p = make_pairs(small_set(2, 6, 4, 0.3), 0);
   Model model(small_config(ModelKind::srnn, 4));
