@@ -1,10 +1,12 @@
 #!/bin/bash
-# tools/paper-results/hnn_torch_precision.py: trains an HNN in PyTorch (float32 and float64)
-# and writes it as a dgsim model. The Deriv. the script computes from the written weights
+# tools/paper-results/torch_precision.py: trains an HNN or a DGNet in PyTorch (float32 and
+# float64) and writes it as a dgsim model. The Deriv. the script computes from the written weights
 # must equal the Deriv. `dgsim predict` reports for that file, to 1e-9 relative: the weights,
 # structure matrix and friction were carried over exactly (the real-pendulum case trains
 # until its learned friction is positive, and checks it is; it steps with the authors' 1/6,
-# dgsim train --step-dt). Exit 77 (skip) without torch.
+# dgsim train --step-dt). The DGNet's discrete gradient must satisfy
+# H(u1) - H(u0) = dgradH . (u1 - u0) on its training pairs to 1e-10 relative. Exit 77 (skip)
+# without torch.
 # usage: paper_torch_precision.sh PYTHON DGSIM TOOL REAL_PENDULUM_TXT OUTDIR
 set -euo pipefail
 py=$1 dgsim=$2 tool=$3 real=$4 out=$5
@@ -12,9 +14,11 @@ py=$1 dgsim=$2 tool=$3 real=$4 out=$5
 rm -rf "$out" && mkdir -p "$out"
 "$dgsim" generate two-body --n-traj 4 --n-steps 30 -q -o "$out/two-body.h5"
 "$dgsim" train --data "$out/two-body.h5" --model hnn --iterations 2 --batch 20 --hidden 16 -q -o "$out/template-two-body.h5"
+"$dgsim" generate mass-spring --n-traj 6 -q -o "$out/spring.h5"
+"$dgsim" train --data "$out/spring.h5" --model dgnet --iterations 2 --hidden 16 -q -o "$out/template-spring.h5"
 "$dgsim" generate real-pendulum --input "$real" -q -o "$out/real.h5"
 "$dgsim" train --data "$out/real.h5" --model hnn --iterations 2 --hidden 16 --step-dt 0.16666666666666666 -q -o "$out/template-real.h5"
-for case in two-body:float32 two-body:float64 real:float32; do
+for case in two-body:float32 two-body:float64 real:float32 spring:float32; do
   data=${case%%:*} dtype=${case##*:}
   iters=$([ "$data" = real ] && echo 100 || echo 5)  # enough for the learned friction g to leave 0
   "$py" "$tool" "$out/$data.h5" "$out/template-$data.h5" "$out/$data-$dtype.h5" --dtype "$dtype" --iterations "$iters" --every "$iters" > "$out/$data-$dtype.log"
@@ -30,3 +34,12 @@ sys.exit(0 if ok else 1)
 PY
 done
 "$py" -c 'import h5py, sys; g = float(h5py.File(sys.argv[1], "r")["params/friction"][()].ravel()[0]); print(f"learned friction g = {g:.4g}"); sys.exit(0 if g > 0 else 1)' "$out/real-float32.h5"
+"$py" - "$out/spring-float32.log" <<'PY'
+import re, sys
+m = re.search(r"^# discrete gradient: .* = ([^ ]+) of .* = ([^ ]+)$", open(sys.argv[1]).read(), re.M)
+if not m:
+    sys.exit("no discrete-gradient check in the DGNet log")
+residual, scale = float(m.group(1)), float(m.group(2))
+print(f"DGNet discrete gradient residual {residual:.3e} of {scale:.3e}")
+sys.exit(0 if scale > 0 and residual <= 1e-10 * scale else 1)
+PY

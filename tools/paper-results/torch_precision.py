@@ -1,18 +1,23 @@
 #!/usr/bin/python3
-"""Train the paper's HNN on a dgsim ODE dataset in PyTorch, in float32 or float64, and save it as a dgsim model.
+"""Train the paper's HNN or DGNet on a dgsim ODE dataset in PyTorch, in float32 or float64, and save it as a dgsim model.
 
 Answers one question: does training in single precision, as the authors' ODE scripts do
-(torch.set_default_dtype(torch.float32)), change the figures dgsim reports? The model and
+(torch.set_default_dtype(torch.float32)), change the figures dgsim reports? The models and
 training are the paper's, written directly in PyTorch and sharing no code with dgsim:
 H(u) = tanh(tanh(u W0 + b0) W1 + b1) W2 (orthogonal initial weights, zero biases),
 f(u) = (G - R) grad H(u) with the dataset's structure matrix G and, when the template has
-a learned friction g, R = diag(0, g I) (g from 0, kept >= 0 after each step as dgsim does);
-one explicit-midpoint (RK2) step of size h per pair, loss
-mean(((u0 + h f(u0 + h/2 f(u0)) - u0) / h - (u1 - u0) / dt)^2) over the batch, with dt the
-pair's measured time and h = dt, or the template's train.step_dt when it has one (the
-authors' real-pendulum step of 1/6, dgsim train --step-dt); Adam. Hidden width, batch (drawn without replacement; 0 = all pairs),
-learning rate, weight decay and iterations are taken from TEMPLATE, a dgsim HNN model file
-trained with rk2 on the same system, so the protocol is the one dgsim ran. Every arithmetic
+a learned friction g, R = diag(0, g I) (g from 0, kept >= 0 after each step as dgsim does).
+With dt each pair's measured time:
+- HNN (template trained with rk2): one explicit-midpoint (RK2) step of size h per pair, loss
+  mean(((u0 + h f(u0 + h/2 f(u0)) - u0) / h - (u1 - u0) / dt)^2), h = dt, or the template's
+  train.step_dt when it has one (the authors' real-pendulum step of 1/6, dgsim train --step-dt);
+- DGNet (template trained with dg): paper Eq. 11, loss mean(((G - R) dgradH(u0, u1) - (u1 - u0) / dt)^2)
+  with the discrete gradient of the chain rule, layer by layer: each tanh contributes
+  (tanh(b) - tanh(a)) / (b - a), or tanh'((a + b) / 2) where |b - a| <= eps (1e-6 in
+  float32, 1e-12 in float64, the authors' thresholds).
+Batches are drawn without replacement (0 = all pairs); Adam. Hidden width, batch, learning
+rate, weight decay and iterations are taken from TEMPLATE, a dgsim HNN or DGNet model file
+trained on the same system, so the protocol is the one dgsim ran. Every arithmetic
 operation of training runs in --dtype.
 
 The trained weights are written, widened to float64, into a copy of TEMPLATE, so that
@@ -21,8 +26,8 @@ the code) of training differs. Last, the script prints the Deriv. of the written
 evaluated in float64 on the dataset's test trajectories; `dgsim predict` on OUT reports the
 same number (the ctest paper.torch_precision checks this).
 
-usage: hnn_torch_precision.py DATA.h5 TEMPLATE.h5 OUT.h5 [--dtype float32|float64]
-                              [--seed 0] [--iterations N] [--every 1000] [--threads 1]
+usage: torch_precision.py DATA.h5 TEMPLATE.h5 OUT.h5 [--dtype float32|float64]
+                          [--seed 0] [--iterations N] [--every 1000] [--threads 1]
 Needs python3-torch and python3-h5py (tools/setup.sh --torch).
 """
 import argparse
@@ -47,11 +52,11 @@ ap.add_argument("--threads", type=int, default=1)
 args = ap.parse_args()
 for path, what in ((args.data, "a dataset from dgsim generate"), (args.template, "a dgsim HNN model file")):
     if not os.path.isfile(path):
-        raise SystemExit(f"hnn_torch_precision: no such file '{path}' (expected {what})")
+        raise SystemExit(f"torch_precision: no such file '{path}' (expected {what})")
 if args.iterations < 0:
-    raise SystemExit(f"hnn_torch_precision: --iterations {args.iterations} (accepted: >= 1, or 0 for the template's)")
+    raise SystemExit(f"torch_precision: --iterations {args.iterations} (accepted: >= 1, or 0 for the template's)")
 if args.every < 1:
-    raise SystemExit(f"hnn_torch_precision: --every {args.every} (accepted: >= 1)")
+    raise SystemExit(f"torch_precision: --every {args.every} (accepted: >= 1)")
 
 dtype = getattr(torch, args.dtype)
 torch.set_default_dtype(dtype)
@@ -60,7 +65,7 @@ torch.manual_seed(args.seed)
 
 with h5py.File(args.data, "r") as f:
     if "structure/G" not in f or int(f.attrs.get("n_spatial_dims", 1)) != 0:
-        raise SystemExit(f"hnn_torch_precision: '{args.data}' is not an ODE dataset with a structure matrix")
+        raise SystemExit(f"torch_precision: '{args.data}' is not an ODE dataset with a structure matrix")
     u = np.asarray(f["t0_fields/u"][:], dtype=np.float64)
     dudt = np.asarray(f["t0_fields/dudt"][:], dtype=np.float64)
     split = np.asarray(f["trajectories/split"][:])
@@ -70,25 +75,26 @@ with h5py.File(args.data, "r") as f:
 with h5py.File(args.template, "r") as f:
     kind = f.attrs["kind"]
     kind = kind.decode() if isinstance(kind, bytes) else str(kind)
-    if kind != "hnn" or int(f.attrs["dim"]) != u.shape[-1]:
-        raise SystemExit(f"hnn_torch_precision: template '{args.template}' is a {kind} model of dim {int(f.attrs['dim'])}"
-                         f" (accepted: an hnn model of dim {u.shape[-1]})")
+    if kind not in ("hnn", "dgnet") or int(f.attrs["dim"]) != u.shape[-1]:
+        raise SystemExit(f"torch_precision: template '{args.template}' is a {kind} model of dim {int(f.attrs['dim'])}"
+                         f" (accepted: an hnn or dgnet model of dim {u.shape[-1]})")
     hidden = int(f.attrs["hidden"])
     names = sorted(f["params"].keys())
     info = dict(f["info"].attrs)
 needed = ("train.batch", "train.lr", "train.weight_decay", "train.iterations", "train.integrator", "train.fixed_dt")
 if any(k not in info for k in needed):
-    raise SystemExit(f"hnn_torch_precision: template '{args.template}' lacks the training attributes {', '.join(needed)}")
+    raise SystemExit(f"torch_precision: template '{args.template}' lacks the training attributes {', '.join(needed)}")
 batch, lr, weight_decay = int(info["train.batch"]), float(info["train.lr"]), float(info["train.weight_decay"])
 iterations = args.iterations if args.iterations > 0 else int(info["train.iterations"])
-if str(info["train.integrator"]) != "rk2" or float(info["train.fixed_dt"]) != 0.0:
-    raise SystemExit(f"hnn_torch_precision: template '{args.template}' was not trained with rk2 against the measured times")
+scheme = "rk2" if kind == "hnn" else "dg"
+if str(info["train.integrator"]) != scheme or float(info["train.fixed_dt"]) != 0.0:
+    raise SystemExit(f"torch_precision: template '{args.template}' was not trained with {scheme} against the measured times")
 step_dt = float(info.get("train.step_dt", 0.0))
 friction = "friction" in names
 # The template's parameters, in the order of `params` below (y = x W + b).
 expected = ["mlp.0.W", "mlp.0.b", "mlp.1.W", "mlp.1.b", "mlp.2.W"] + (["friction"] if friction else [])
 if names != sorted(expected):
-    raise SystemExit(f"hnn_torch_precision: template parameters {names} (accepted: {expected})")
+    raise SystemExit(f"torch_precision: template parameters {names} (accepted: {expected})")
 
 # The training pairs: consecutive states with split 0 (per pair where the dataset labels
 # pairs, else per trajectory), each with its own measured step, as dgsim train takes them.
@@ -100,7 +106,7 @@ u1 = torch.tensor(u[:, 1:].reshape(-1, dim)[mask], dtype=dtype)
 dt = torch.tensor(np.tile(np.diff(time_grid), n_traj)[mask][:, None], dtype=dtype)
 n_pairs = u0.shape[0]
 if n_pairs == 0:
-    raise SystemExit("hnn_torch_precision: the dataset has no training pairs (split 0)")
+    raise SystemExit("torch_precision: the dataset has no training pairs (split 0)")
 if batch <= 0 or batch > n_pairs:
     batch = n_pairs
 
@@ -129,17 +135,47 @@ def field(x):
     return out - grad * momenta * g if friction else out
 
 
+eps = 1e-6 if dtype == torch.float32 else 1e-12
+
+
+def dtanh(a, b):
+    """The discrete derivative of tanh between a and b (tanh' at the midpoint where they are close)."""
+    d = b - a
+    close = d.abs() <= eps
+    quotient = (torch.tanh(b) - torch.tanh(a)) / torch.where(close, torch.ones_like(d), d)
+    return torch.where(close, 1.0 - torch.tanh(0.5 * (a + b)) ** 2, quotient)
+
+
+def discrete_grad(x0, x1):
+    """The chain-rule discrete gradient of H between x0 and x1 (differentiable)."""
+    a0, a1 = x0 @ W0 + b0, x1 @ W0 + b0
+    c0, c1 = torch.tanh(a0) @ W1 + b1, torch.tanh(a1) @ W1 + b1
+    return (((W2.T * dtanh(c0, c1)) @ W1.T) * dtanh(a0, a1)) @ W0.T
+
+
+def discrete_field(x0, x1):
+    """(G - R) times the discrete gradient of H between x0 and x1."""
+    grad = discrete_grad(x0, x1)
+    out = grad @ G.T
+    return out - grad * momenta * g if friction else out
+
+
 opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
 start = time.time()
-print(f"# {args.dtype}, {n_pairs} training pairs, batch {batch}, lr {lr:g}, weight decay {weight_decay:g}, "
+print(f"# {kind}, {args.dtype}, {n_pairs} training pairs, batch {batch}, lr {lr:g}, weight decay {weight_decay:g}, "
       f"friction {friction}, {iterations} iterations" + (f", step {step_dt:g}" if step_dt > 0 else ""), flush=True)
 for it in range(1, iterations + 1):
     idx = torch.randperm(n_pairs)[:batch]
     x0, x1, h = u0[idx], u1[idx], dt[idx]
-    hs = torch.full_like(h, step_dt) if step_dt > 0 else h
-    k1 = field(x0.clone())
-    x1hat = x0 + hs * field(x0 + 0.5 * hs * k1)
-    loss = (((x1hat - x0) / hs - (x1 - x0) / h) ** 2).mean()
+    if kind == "dgnet":
+        loss = ((discrete_field(x0, x1) - (x1 - x0) / h) ** 2).mean()
+    elif step_dt > 0:
+        hs = torch.full_like(h, step_dt)
+        x1hat = x0 + hs * field(x0 + 0.5 * hs * field(x0.clone()))
+        loss = (((x1hat - x0) / hs - (x1 - x0) / h) ** 2).mean()
+    else:  # the same loss, (slope - target) written as (x1hat - x1) / h
+        x1hat = x0 + h * field(x0 + 0.5 * h * field(x0.clone()))
+        loss = (((x1hat - x1) / h) ** 2).mean()
     opt.zero_grad()
     loss.backward()
     opt.step()
@@ -179,3 +215,13 @@ if len(test_u):
     W0, b0, W1, b1, W2, g = (p.detach().to(torch.float64) for p in (W0, b0, W1, b1, W2, g))
     deriv = ((field(torch.tensor(test_u)).detach() - torch.tensor(test_dudt)) ** 2).mean().item()
     print(f"# deriv {deriv:.10e} (float64 evaluation of the written weights on the test states)", flush=True)
+if kind == "dgnet":  # the defining property of a discrete gradient, in float64 on the training pairs
+    torch.set_default_dtype(torch.float64)
+    eps = 1e-12
+    W0, b0, W1, b1, W2 = (p.detach().to(torch.float64) for p in (W0, b0, W1, b1, W2))
+    x0, x1 = u0.to(torch.float64), u1.to(torch.float64)
+    H = lambda x: torch.tanh(torch.tanh(x @ W0 + b0) @ W1 + b1) @ W2
+    dH = (H(x1) - H(x0)).squeeze(1)
+    residual = (dH - (discrete_grad(x0, x1) * (x1 - x0)).sum(1)).abs().max().item()
+    print(f"# discrete gradient: max |H(u1) - H(u0) - dgradH . (u1 - u0)| = {residual:.3e} "
+          f"of max |H(u1) - H(u0)| = {dH.abs().max().item():.3e}", flush=True)
