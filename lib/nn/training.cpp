@@ -468,7 +468,7 @@ Mat dg_step(Model& model, const Mat& u0, const Vec& dt, double tol, int max_iter
 ImplicitScores implicit_scores(Model& model, const PairSet& test) {
   ImplicitScores s;
   if (test.size() == 0) return s;
-  const Mat one = dg_step(model, test.u0, test.dt, 1e-12, 50, &s.not_converged);
+  const Mat one = dg_step(model, test.u0, test.target_dt, 1e-12, 50, &s.not_converged);
   s.one_step = (one - test.u1).array().square().mean();
   // Runs of consecutive pairs; runs of equal length are rolled out together.
   std::map<long, std::vector<long>> runs_by_length;  // length -> first pair of each run
@@ -489,7 +489,7 @@ ImplicitScores implicit_scores(Model& model, const PairSet& test) {
     Vec dt(b);
     for (Eigen::Index r = 0; r < b; ++r) u.row(r) = test.u0.row(firsts[static_cast<size_t>(r)]);
     for (long k = 0; k < length; ++k) {
-      for (Eigen::Index r = 0; r < b; ++r) dt(r) = test.dt(firsts[static_cast<size_t>(r)] + k);
+      for (Eigen::Index r = 0; r < b; ++r) dt(r) = test.target_dt(firsts[static_cast<size_t>(r)] + k);
       u = dg_step(model, u, dt, 1e-12, 50, &s.not_converged);
       for (Eigen::Index r = 0; r < b; ++r) sum += (u.row(r) - test.u1.row(firsts[static_cast<size_t>(r)] + k)).squaredNorm();
       count += b * test.u0.cols();

@@ -105,8 +105,9 @@ struct ImplicitScores {
   long n_runs = 0;
   long not_converged = 0;
 };
-// DGNet's implicit predictions on a pair set made by make_pairs (done once after training; the
-// per-iteration test loss is the explicit Eq. 11).
+// DGNet's implicit predictions on a pair set made by make_pairs, each over the time from u_n to
+// u_{n+1} (target_dt; done once after training; the per-iteration test loss is the explicit
+// Eq. 11).
 ImplicitScores implicit_scores(Model& model, const PairSet& test);
 
 // What optimize() minimises: the loss of iteration i at θ and its gradient.
