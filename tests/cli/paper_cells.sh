@@ -55,3 +55,7 @@ for key, step in want.items():
         sys.exit(f"{key}: trained with step_dt {got}, expected {step}")
 print("real pendulum: the authors' step for HNN, none for DGNet, measured steps as a variant")
 PY
+# A variant reports beside the paper's protocol, not over it.
+grep -q "Training variant: --measured-steps" "$out/RESULTS-measured.md" || { echo "RESULTS-measured.md lacks the variant"; exit 1; }
+[ -s "$out/results-measured.json" ] || { echo "results-measured.json not written"; exit 1; }
+if grep -q "measured-steps" "$out/RESULTS.md"; then echo "the variant overwrote RESULTS.md"; exit 1; fi
