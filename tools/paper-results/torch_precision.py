@@ -50,7 +50,7 @@ ap.add_argument("--iterations", type=int, default=0, help="default: the template
 ap.add_argument("--every", type=int, default=1000)
 ap.add_argument("--threads", type=int, default=1)
 args = ap.parse_args()
-for path, what in ((args.data, "a dataset from dgsim generate"), (args.template, "a dgsim HNN model file")):
+for path, what in ((args.data, "a dataset from dgsim generate"), (args.template, "a dgsim HNN or DGNet model file")):
     if not os.path.isfile(path):
         raise SystemExit(f"torch_precision: no such file '{path}' (expected {what})")
 if args.iterations < 0:
@@ -209,16 +209,14 @@ if pair_split is not None:
     test_u, test_dudt = u[0, states], dudt[0, states]
 else:
     test_u, test_dudt = u[split == 1].reshape(-1, dim), dudt[split == 1].reshape(-1, dim)
+torch.set_default_dtype(torch.float64)
+eps = 1e-12
+G, momenta = G.to(torch.float64), momenta.to(torch.float64)
+W0, b0, W1, b1, W2, g = (p.detach().to(torch.float64) for p in (W0, b0, W1, b1, W2, g))
 if len(test_u):
-    torch.set_default_dtype(torch.float64)
-    G, momenta = G.to(torch.float64), momenta.to(torch.float64)
-    W0, b0, W1, b1, W2, g = (p.detach().to(torch.float64) for p in (W0, b0, W1, b1, W2, g))
     deriv = ((field(torch.tensor(test_u)).detach() - torch.tensor(test_dudt)) ** 2).mean().item()
     print(f"# deriv {deriv:.10e} (float64 evaluation of the written weights on the test states)", flush=True)
 if kind == "dgnet":  # the defining property of a discrete gradient, in float64 on the training pairs
-    torch.set_default_dtype(torch.float64)
-    eps = 1e-12
-    W0, b0, W1, b1, W2 = (p.detach().to(torch.float64) for p in (W0, b0, W1, b1, W2))
     x0, x1 = u0.to(torch.float64), u1.to(torch.float64)
     H = lambda x: torch.tanh(torch.tanh(x @ W0 + b0) @ W1 + b1) @ W2
     dH = (H(x1) - H(x0)).squeeze(1)
