@@ -56,12 +56,13 @@ Model::Model(const ModelConfig& config) : config_(config) {
     const bool node = c.kind == ModelKind::node;
     conv_ = add_conv1d(params_, "conv1", 1, h, c.kernel, true);
     site1_ = add_linear(params_, "conv2", h, h, true);
-    site2_ = add_linear(params_, "conv3", h, 1, node);
+    site2_ = add_linear(params_, "conv3", h, 1, node && c.node_bias);
   } else if (c.kind == ModelKind::srnn) {
     mlp_ = add_mlp(params_, "T", {m, h, h, 1}, c.activation, false);
     mlp2_ = add_mlp(params_, "V", {m, h, h, 1}, c.activation, false);
   } else {
-    mlp_ = add_mlp(params_, "mlp", {n, h, h, c.kind == ModelKind::node ? n : 1}, c.activation, false);
+    const bool node = c.kind == ModelKind::node;
+    mlp_ = add_mlp(params_, "mlp", {n, h, h, node ? n : 1}, c.activation, node && c.node_bias);
   }
   if (c.friction) friction_ = params_.add("friction", 1, 1);  // g, from 0
 

@@ -9,7 +9,8 @@
 // Energies: ODEs an MLP dim -> hidden -> hidden -> 1 (tanh, no output bias); PDEs on N
 // periodic sites a Conv1d(1 -> hidden, kernel 3), tanh, a per-site layer hidden -> hidden,
 // tanh, a per-site layer hidden -> 1 without bias, summed over sites. NODE uses the same
-// networks with dim outputs (ODE, no output bias) or one output per site with bias (PDE).
+// networks with dim outputs (ODE) or one output per site (PDE), its output layer with a
+// bias as in the paper's code (ModelConfig::node_bias).
 // G: S = [[0, I], [-I, 0]] on u = (q, p), optionally minus R = diag(0, g I) with a learned
 // friction g >= 0; D = [-1, 0, 1]/(2Δx) and D2 = [1, -2, 1]/Δx² as periodic stencils.
 // Gradients are Euclidean (∂H/∂u), as in the paper's code; a 1/Δx of the discrete L2 inner
@@ -62,6 +63,8 @@ struct ModelConfig {
   Structure structure = Structure::S;
   double dx = 1.0;             // PDE grid spacing, for D and D2
   bool friction = false;       // ODE with S only: G = S - diag(0, g I), g learned, g >= 0
+  bool node_bias = true;       // NODE only: a bias on the output layer (model files written
+                               // before it existed read as: ODE without, PDE with)
   ad::Fn activation = ad::Fn::tanh;
   std::uint64_t seed = 0;      // initial weights: Rng(seed, RngStream::init_weights, 0)
 };

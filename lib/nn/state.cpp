@@ -56,6 +56,7 @@ ModelState export_state(const Model& model, const Adam* adam) {
   a["hidden"] = std::int64_t{c.hidden};
   a["kernel"] = std::int64_t{c.kernel};
   a["friction"] = std::int64_t{c.friction};
+  if (c.kind == ModelKind::node) a["node_bias"] = std::int64_t{c.node_bias};
   a["seed"] = static_cast<std::int64_t>(c.seed);
   a["dx"] = c.dx;
   const Params& p = model.params();
@@ -100,6 +101,8 @@ RestoredModel import_state(const ModelState& s) {
   c.hidden = static_cast<int>(get<std::int64_t>(s, "hidden"));
   c.kernel = static_cast<int>(get<std::int64_t>(s, "kernel"));
   c.friction = get<std::int64_t>(s, "friction") != 0;
+  // Files written before node_bias existed: the ODE NODE had no output bias, the PDE NODE had one.
+  c.node_bias = s.attributes.count("node_bias") ? get<std::int64_t>(s, "node_bias") != 0 : c.pde;
   c.seed = static_cast<std::uint64_t>(get<std::int64_t>(s, "seed"));
   c.dx = get<double>(s, "dx");
 

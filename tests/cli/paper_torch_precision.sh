@@ -1,5 +1,5 @@
 #!/bin/bash
-# tools/paper-results/torch_precision.py: trains an HNN or a DGNet in PyTorch (float32 and
+# tools/paper-results/torch_precision.py: trains a NODE, an HNN or a DGNet in PyTorch (float32 and
 # float64) and writes it as a dgsim model. The Deriv. the script computes from the written weights
 # must equal the Deriv. `dgsim predict` reports for that file, to 1e-9 relative: the weights,
 # structure matrix and friction were carried over exactly (the real-pendulum case trains
@@ -18,12 +18,14 @@ rm -rf "$out" && mkdir -p "$out"
 "$dgsim" train --data "$out/spring.h5" --model dgnet --iterations 2 --hidden 16 -q -o "$out/template-spring.h5"
 "$dgsim" generate real-pendulum --input "$real" -q -o "$out/real.h5"
 "$dgsim" train --data "$out/real.h5" --model hnn --iterations 2 --hidden 16 --step-dt 0.16666666666666666 -q -o "$out/template-real.h5"
-for case in two-body:float32 two-body:float64 real:float32 spring:float32; do
-  data=${case%%:*} dtype=${case##*:}
+"$dgsim" train --data "$out/real.h5" --model node --iterations 2 --hidden 16 --step-dt 0.16666666666666666 -q -o "$out/template-real-node.h5"
+for case in two-body:float32 two-body:float64 real:float32 spring:float32 real-node:float32; do
+  model=${case%%:*} dtype=${case##*:}
+  data=${model%-node}
   iters=$([ "$data" = real ] && echo 100 || echo 5)  # enough for the learned friction g to leave 0
-  "$py" "$tool" "$out/$data.h5" "$out/template-$data.h5" "$out/$data-$dtype.h5" --dtype "$dtype" --iterations "$iters" --every "$iters" > "$out/$data-$dtype.log"
-  ours=$(sed -n 's/^# deriv \([^ ]*\) .*/\1/p' "$out/$data-$dtype.log")
-  theirs=$("$dgsim" predict --model "$out/$data-$dtype.h5" --data "$out/$data.h5" --integrator rk2 --json -q -o "$out/$data-$dtype-pred.h5" \
+  "$py" "$tool" "$out/$data.h5" "$out/template-$model.h5" "$out/$model-$dtype.h5" --dtype "$dtype" --iterations "$iters" --every "$iters" > "$out/$model-$dtype.log"
+  ours=$(sed -n 's/^# deriv \([^ ]*\) .*/\1/p' "$out/$model-$dtype.log")
+  theirs=$("$dgsim" predict --model "$out/$model-$dtype.h5" --data "$out/$data.h5" --integrator rk2 --json -q -o "$out/$model-$dtype-pred.h5" \
            | "$py" -c 'import json, sys; print(json.load(sys.stdin)["metrics"]["deriv"])')
   "$py" - "$case" "$ours" "$theirs" <<'PY'
 import math, sys

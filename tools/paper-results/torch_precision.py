@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Train the paper's HNN or DGNet on a dgsim ODE dataset in PyTorch, in float32 or float64, and save it as a dgsim model.
+"""Train the paper's NODE, HNN or DGNet on a dgsim ODE dataset in PyTorch, in float32 or float64, and save it as a dgsim model.
 
 Answers one question: does training in single precision, as the authors' ODE scripts do
 (torch.set_default_dtype(torch.float32)), change the figures dgsim reports? The models and
@@ -8,6 +8,9 @@ H(u) = tanh(tanh(u W0 + b0) W1 + b1) W2 (orthogonal initial weights, zero biases
 f(u) = (G - R) grad H(u) with the dataset's structure matrix G and, when the template has
 a learned friction g, R = diag(0, g I) (g from 0, kept >= 0 after each step as dgsim does).
 With dt each pair's measured time:
+- NODE (template trained with rk2): f(u) = tanh(tanh(u W0 + b0) W1 + b1) W2 + b2 itself, W2 of
+  width dim, b2 from 0 (only where the template has it: the paper's NODE does), trained with
+  HNN's loss;
 - HNN (template trained with rk2): one explicit-midpoint (RK2) step of size h per pair, loss
   mean(((u0 + h f(u0 + h/2 f(u0)) - u0) / h - (u1 - u0) / dt)^2), h = dt, or the template's
   train.step_dt when it has one (the authors' real-pendulum step of 1/6, dgsim train --step-dt);
@@ -16,7 +19,7 @@ With dt each pair's measured time:
   (tanh(b) - tanh(a)) / (b - a), or tanh'((a + b) / 2) where |b - a| <= eps (1e-6 in
   float32, 1e-12 in float64, the authors' thresholds).
 Batches are drawn without replacement (0 = all pairs); Adam. Hidden width, batch, learning
-rate, weight decay and iterations are taken from TEMPLATE, a dgsim HNN or DGNet model file
+rate, weight decay and iterations are taken from TEMPLATE, a dgsim NODE, HNN or DGNet model file
 trained on the same system, so the protocol is the one dgsim ran. Every arithmetic
 operation of training runs in --dtype.
 
@@ -50,7 +53,7 @@ ap.add_argument("--iterations", type=int, default=0, help="default: the template
 ap.add_argument("--every", type=int, default=1000)
 ap.add_argument("--threads", type=int, default=1)
 args = ap.parse_args()
-for path, what in ((args.data, "a dataset from dgsim generate"), (args.template, "a dgsim HNN or DGNet model file")):
+for path, what in ((args.data, "a dataset from dgsim generate"), (args.template, "a dgsim NODE, HNN or DGNet model file")):
     if not os.path.isfile(path):
         raise SystemExit(f"torch_precision: no such file '{path}' (expected {what})")
 if args.iterations < 0:
@@ -75,9 +78,9 @@ with h5py.File(args.data, "r") as f:
 with h5py.File(args.template, "r") as f:
     kind = f.attrs["kind"]
     kind = kind.decode() if isinstance(kind, bytes) else str(kind)
-    if kind not in ("hnn", "dgnet") or int(f.attrs["dim"]) != u.shape[-1]:
+    if kind not in ("node", "hnn", "dgnet") or int(f.attrs["dim"]) != u.shape[-1]:
         raise SystemExit(f"torch_precision: template '{args.template}' is a {kind} model of dim {int(f.attrs['dim'])}"
-                         f" (accepted: an hnn or dgnet model of dim {u.shape[-1]})")
+                         f" (accepted: a node, hnn or dgnet model of dim {u.shape[-1]})")
     hidden = int(f.attrs["hidden"])
     names = sorted(f["params"].keys())
     info = dict(f["info"].attrs)
@@ -86,13 +89,15 @@ if any(k not in info for k in needed):
     raise SystemExit(f"torch_precision: template '{args.template}' lacks the training attributes {', '.join(needed)}")
 batch, lr, weight_decay = int(info["train.batch"]), float(info["train.lr"]), float(info["train.weight_decay"])
 iterations = args.iterations if args.iterations > 0 else int(info["train.iterations"])
-scheme = "rk2" if kind == "hnn" else "dg"
+scheme = "dg" if kind == "dgnet" else "rk2"
 if str(info["train.integrator"]) != scheme or float(info["train.fixed_dt"]) != 0.0:
     raise SystemExit(f"torch_precision: template '{args.template}' was not trained with {scheme} against the measured times")
 step_dt = float(info.get("train.step_dt", 0.0))
 friction = "friction" in names
 # The template's parameters, in the order of `params` below (y = x W + b).
-expected = ["mlp.0.W", "mlp.0.b", "mlp.1.W", "mlp.1.b", "mlp.2.W"] + (["friction"] if friction else [])
+node_bias = kind == "node" and "mlp.2.b" in names
+expected = (["mlp.0.W", "mlp.0.b", "mlp.1.W", "mlp.1.b", "mlp.2.W"] + (["mlp.2.b"] if node_bias else [])
+            + (["friction"] if friction else []))
 if names != sorted(expected):
     raise SystemExit(f"torch_precision: template parameters {names} (accepted: {expected})")
 
@@ -112,13 +117,14 @@ if batch <= 0 or batch > n_pairs:
 
 W0 = torch.empty(dim, hidden)
 W1 = torch.empty(hidden, hidden)
-W2 = torch.empty(hidden, 1)
+W2 = torch.empty(hidden, dim if kind == "node" else 1)
 for w in (W0, W1, W2):
     torch.nn.init.orthogonal_(w)
 b0 = torch.zeros(1, hidden)
 b1 = torch.zeros(1, hidden)
+b2 = torch.zeros(1, dim)
 g = torch.zeros(1, 1)
-params = [W0, b0, W1, b1, W2] + ([g] if friction else [])
+params = [W0, b0, W1, b1, W2] + ([b2] if node_bias else []) + ([g] if friction else [])
 for p in params:
     p.requires_grad_(True)
 # R = diag(0, g I) on the momenta (the second half of the state).
@@ -126,7 +132,10 @@ momenta = torch.cat([torch.zeros(dim // 2), torch.ones(dim - dim // 2)])[None, :
 
 
 def field(x):
-    """f(x) = (G - R) grad H(x), differentiable (create_graph) for training."""
+    """f(x) = (G - R) grad H(x) (NODE: the network itself), differentiable (create_graph) for training."""
+    if kind == "node":
+        out = torch.tanh(torch.tanh(x @ W0 + b0) @ W1 + b1) @ W2
+        return out + b2 if node_bias else out
     if not x.requires_grad:
         x = x.requires_grad_(True)
     h = torch.tanh(torch.tanh(x @ W0 + b0) @ W1 + b1) @ W2
@@ -212,7 +221,7 @@ else:
 torch.set_default_dtype(torch.float64)
 eps = 1e-12
 G, momenta = G.to(torch.float64), momenta.to(torch.float64)
-W0, b0, W1, b1, W2, g = (p.detach().to(torch.float64) for p in (W0, b0, W1, b1, W2, g))
+W0, b0, W1, b1, W2, b2, g = (p.detach().to(torch.float64) for p in (W0, b0, W1, b1, W2, b2, g))
 if len(test_u):
     deriv = ((field(torch.tensor(test_u)).detach() - torch.tensor(test_dudt)) ** 2).mean().item()
     print(f"# deriv {deriv:.10e} (float64 evaluation of the written weights on the test states)", flush=True)

@@ -357,3 +357,32 @@ TEST_CASE("nn: inconsistent configurations are rejected") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("nn: NODE's output layer has a bias, which shifts f by a constant; older files read without it on ODEs") {
+  for (const bool pde : {false, true}) {
+    ModelConfig c = pde ? pde_config(ModelKind::node) : ode_config(ModelKind::node);
+    Model model(c);
+    const std::string bias = pde ? "conv3.b" : "mlp.2.b";
+    const int i = model.params().find(bias);
+    REQUIRE(i >= 0);
+    const Mat u = random_mat(3, c.dim, 30);
+    const Mat f0 = model.time_derivative(u);
+    Mat shift = random_mat(1, pde ? 1 : c.dim, 31);
+    model.params().view(i) = shift;
+    const Mat f1 = model.time_derivative(u);
+    for (Eigen::Index r = 0; r < u.rows(); ++r)
+      for (Eigen::Index k = 0; k < u.cols(); ++k) CHECK(f1(r, k) - f0(r, k) == doctest::Approx(shift(0, pde ? 0 : k)).epsilon(1e-12));
+
+    // A state written before the attribute existed: the ODE NODE had no output bias, the PDE NODE had one.
+    ModelConfig old = c;
+    old.node_bias = pde;
+    ModelState s = export_state(Model(old));
+    CHECK(s.attributes.count("node_bias") == 1);
+    s.attributes.erase("node_bias");
+    const RestoredModel r = import_state(s);
+    CHECK(r.model.config().node_bias == pde);
+    CHECK(r.model.params().find(bias) == (pde ? i : -1));
+    // Energy models never have one, so their files carry no attribute.
+    CHECK(export_state(Model(pde ? pde_config(ModelKind::hnn) : ode_config(ModelKind::dgnet))).attributes.count("node_bias") == 0);
+  }
+}
