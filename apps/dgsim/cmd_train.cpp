@@ -2,8 +2,9 @@
 //
 // Files: the model file (-o) is written atomically at the end. During training a checkpoint
 // `<output>.ckpt` (model, Adam state, next iteration, evaluation log) is written atomically
-// every --checkpoint-every iterations, on SIGINT/SIGTERM (exit 75) and before a numerical
-// failure (exit 3); it is removed after the model file is written. --resume continues from it;
+// every --checkpoint-every iterations and every --checkpoint-seconds of wall time (so a
+// SIGKILL, e.g. a batch job's hard time limit, loses little), on SIGINT/SIGTERM (exit 75) and
+// before a numerical failure (exit 3); it is removed after the model file is written. --resume continues from it;
 // the batches depend only on (seed, iteration), so the final weights are bit-identical to an
 // uninterrupted run with the same seed and --threads.
 
@@ -143,7 +144,7 @@ int run_train(const std::vector<std::string>& args) {
   CommonOptions common;
   std::string data_path, model_name, integrator, output, log_path, friction_opt = "auto";
   long iterations = 0, batch = 0, eval_every = 0, checkpoint_every = 0;
-  double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0, step_dt = 0;
+  double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0, step_dt = 0, checkpoint_seconds = 600;
   std::string lr_decay = "none";
   int hidden = 200, threads = 1;
   std::uint64_t seed = 0;
@@ -175,6 +176,8 @@ int run_train(const std::vector<std::string>& args) {
       ("threads", po::value(&threads), "worker threads, each training on a block of the batch (default 1; results are reproducible for a fixed value)")
       ("eval-every", po::value(&eval_every), "iterations between evaluations of the test loss (default: iterations/20)")
       ("checkpoint-every", po::value(&checkpoint_every), "iterations between checkpoints OUTPUT.ckpt (default: iterations/10)")
+      ("checkpoint-seconds", po::value(&checkpoint_seconds),
+       "also write OUTPUT.ckpt once this much wall time has passed since the last one (default 600; 0 = off)")
       ("resume", po::bool_switch(&resume), "continue from OUTPUT.ckpt if it exists (else start afresh)")
       ("log", po::value(&log_path), "write one JSON line per evaluation: iteration, train loss, test loss, elapsed");
   add_common_options(desc, common);
@@ -200,6 +203,8 @@ int run_train(const std::vector<std::string>& args) {
   if (hidden < 1) throw UsageError("train", fmt::format("--hidden must be positive, got {}", hidden));
   if (threads < 1) throw UsageError("train", fmt::format("--threads must be positive, got {}", threads));
   if (eval_every < 0 || checkpoint_every < 0) throw UsageError("train", "--eval-every and --checkpoint-every must be positive");
+  if (!(checkpoint_seconds >= 0) || !std::isfinite(checkpoint_seconds))
+    throw UsageError("train", fmt::format("--checkpoint-seconds must be >= 0 (0 = off), got {}", checkpoint_seconds));
   if (!(rtol > 0) || !(atol > 0)) throw UsageError("train", fmt::format("tolerances must be positive, got rtol {} atol {}", rtol, atol));
   if (!(fixed_dt >= 0)) throw UsageError("train", fmt::format("--fixed-dt must be positive, got {}", fixed_dt));
   if (!(step_dt >= 0)) throw UsageError("train", fmt::format("--step-dt must be positive, got {}", step_dt));
@@ -334,7 +339,9 @@ int run_train(const std::vector<std::string>& args) {
   };
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  auto last_checkpoint = std::chrono::steady_clock::now();
   const auto write_checkpoint = [&](long next_iteration) {
+    last_checkpoint = std::chrono::steady_clock::now();
     nn::ModelFile f = make_file(true);
     f.info_ints["checkpoint.next_iteration"] = next_iteration;
     f.info_ints["checkpoint.window_count"] = window_count;
@@ -371,7 +378,10 @@ int run_train(const std::vector<std::string>& args) {
     window_sum += s.loss;
     ++window_count;
     if (completed % eval_every == 0 || completed == iterations) evaluate(completed);
-    if (completed % checkpoint_every == 0 && completed < iterations) write_checkpoint(completed);
+    const bool due = completed % checkpoint_every == 0 ||
+                     (checkpoint_seconds > 0 &&
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count() >= checkpoint_seconds);
+    if (due && completed < iterations) write_checkpoint(completed);
     progress->update(completed);
     interrupted = interrupt_requested();
     return interrupted;

@@ -6,7 +6,8 @@
 //
 // Attributes: format = "dgsim-model", format_version = 1, kind, structure, activation
 // (strings); pde, dim, hidden, kernel, friction, seed (integers; seed is the uint64 seed's bit
-// pattern); dx (double). With an optimizer: adam.lr, adam.beta1, adam.beta2, adam.eps,
+// pattern); dx (double); NODE only: node_bias (integer; absent in older files: 0 for ODEs,
+// 1 for PDEs). With an optimizer: adam.lr, adam.beta1, adam.beta2, adam.eps,
 // adam.weight_decay (double), adam.steps (integer).
 // Arrays: "params/<name>" for each parameter (e.g. "params/mlp.0.W" [in, out]); with an
 // optimizer "adam/m/<name>" and "adam/v/<name>", shaped like the parameter.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # train_resume.sh DGSIM PYTHON DIR: a training killed with SIGKILL after a checkpoint, then
 # resumed with --resume, ends with weights (and log) bit-identical to an uninterrupted run; a
-# SIGINT writes a checkpoint and exits 75, and resuming from it gives the same weights again.
+# SIGINT writes a checkpoint and exits 75, and resuming from it gives the same weights again;
+# so does a run whose only checkpoint came from --checkpoint-seconds.
 # The learning rate decays (cosine), so a resumed run must also pick up the schedule.
 set -u
 dgsim=$1 py=$2 dir=$3
@@ -51,4 +52,19 @@ if [ "$rc" -ne 75 ]; then echo "expected exit 75 after SIGINT, got $rc"; exit 1;
   "$dgsim" "${args[@]/cosine/none}" -o int.h5 --resume || exit 1
 "$dgsim" "${args[@]}" -o int.h5 --resume || { echo "resume after SIGINT failed"; exit 1; }
 "$py" "$here/compare_models.py" full.h5 int.h5 --log || exit 1
+
+# A checkpoint by wall time alone (--checkpoint-every beyond the run), then SIGKILL and resume.
+rm -f timed.h5 timed.h5.ckpt
+timed=(train --data data.h5 --model dgnet --iterations 1000 --hidden 64 --batch 100 --eval-every 50 --checkpoint-every 100000
+       --checkpoint-seconds 0.2 --seed 5 --threads 1 --lr-decay cosine -q)
+"$dgsim" "${timed[@]}" -o timed.h5 &
+pid=$!
+wait_for timed.h5.ckpt "$pid" || { echo "no checkpoint appeared by wall time"; exit 1; }
+sleep 0.3
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+if [ -e timed.h5 ]; then echo "the run finished before it was killed: make it longer"; exit 1; fi
+"$dgsim" "${timed[@]}" -o timed.h5 --resume || { echo "resume of the timed run failed"; exit 1; }
+"$py" "$here/compare_models.py" full.h5 timed.h5 --log || exit 1
+"$here/expect.sh" 2 "--checkpoint-seconds must be >= 0 \\(0 = off\\), got -1" -- "$dgsim" "${args[@]}" -o bad.h5 --checkpoint-seconds -1 || exit 1
 echo ok
