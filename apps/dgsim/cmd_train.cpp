@@ -125,17 +125,22 @@ void check_same(const Identity& want, const nn::ModelFile& ckpt, const std::stri
   }
 }
 
-Mat log_matrix(const std::vector<std::array<double, 4>>& rows) {
-  Mat m(static_cast<Eigen::Index>(rows.size()), 4);
+// One evaluation: iteration, train loss (mean over the window since the last evaluation), test
+// loss, elapsed seconds, dopri5 accepted steps per iteration over the window (NaN otherwise).
+using LogRow = std::array<double, 5>;
+
+Mat log_matrix(const std::vector<LogRow>& rows) {
+  Mat m(static_cast<Eigen::Index>(rows.size()), 5);
   for (size_t r = 0; r < rows.size(); ++r)
-    for (int c = 0; c < 4; ++c) m(static_cast<Eigen::Index>(r), c) = rows[r][static_cast<size_t>(c)];
+    for (int c = 0; c < 5; ++c) m(static_cast<Eigen::Index>(r), c) = rows[r][static_cast<size_t>(c)];
   return m;
 }
 
 
-std::string log_line(const std::array<double, 4>& r) {
-  return fmt::format("{{\"iteration\": {}, \"train_loss\": {}, \"test_loss\": {}, \"elapsed\": {:.3f}}}",
-                     static_cast<long>(r[0]), json_number(r[1]), json_number(r[2]), r[3]);
+std::string log_line(const LogRow& r) {
+  return fmt::format("{{\"iteration\": {}, \"train_loss\": {}, \"test_loss\": {}, \"elapsed\": {:.3f}{}}}",
+                     static_cast<long>(r[0]), json_number(r[1]), json_number(r[2]), r[3],
+                     std::isnan(r[4]) ? "" : fmt::format(", \"dopri5_steps_per_iteration\": {:.4g}", r[4]));
 }
 
 }  // namespace
@@ -275,9 +280,15 @@ int run_train(const std::vector<std::string>& args) {
   std::optional<nn::Model> model;
   std::optional<nn::Adam> adam;
   long next = 0;
-  std::vector<std::array<double, 4>> log_rows;
+  std::vector<LogRow> log_rows;
   double window_sum = 0.0, elapsed_before = 0.0;
   long window_count = 0;
+  // dopri5 training: accepted steps over the current window, and totals over the run (kept in
+  // the checkpoint; a checkpoint written before they existed counts from the resumed iteration).
+  long window_steps = 0, window_steps_count = 0;
+  std::array<std::int64_t, 5> d5 = {0, 0, 0, 0, 0};  // iterations counted, accepted, rejected, evaluations, max accepted
+  const std::array<const char*, 5> d5_keys = {"checkpoint.dopri5_iterations", "checkpoint.dopri5_steps", "checkpoint.dopri5_rejected",
+                                              "checkpoint.dopri5_evaluations", "checkpoint.dopri5_max_steps"};
   if (resume && file_exists(ckpt_path)) {
     const nn::ModelFile ck = nn::read_model_file(ckpt_path);
     check_same(id, ck, ckpt_path);
@@ -291,10 +302,15 @@ int run_train(const std::vector<std::string>& args) {
     next = static_cast<long>(ck.info_ints.at("checkpoint.next_iteration"));
     window_sum = ck.info_numbers.at("checkpoint.window_sum");
     window_count = static_cast<long>(ck.info_ints.at("checkpoint.window_count"));
+    for (size_t i = 0; i < d5.size(); ++i)
+      if (const auto it = ck.info_ints.find(d5_keys[i]); it != ck.info_ints.end()) d5[i] = it->second;
+    if (const auto it = ck.info_ints.find("checkpoint.window_dopri5_steps"); it != ck.info_ints.end()) window_steps = it->second;
+    if (const auto it = ck.info_ints.find("checkpoint.window_dopri5_count"); it != ck.info_ints.end()) window_steps_count = it->second;
     elapsed_before = ck.info_numbers.at("checkpoint.elapsed");
     for (const auto& [name, m] : ck.extra)
       if (name == "training/log")
-        for (Eigen::Index r = 0; r < m.rows(); ++r) log_rows.push_back({m(r, 0), m(r, 1), m(r, 2), m(r, 3)});
+        for (Eigen::Index r = 0; r < m.rows(); ++r)
+          log_rows.push_back({m(r, 0), m(r, 1), m(r, 2), m(r, 3), m.cols() > 4 ? m(r, 4) : std::nan("")});
     const auto t = ck.info_ints.find("train.threads");
     if (t != ck.info_ints.end() && t->second != threads)
       DGSIM_LOG_WARN("checkpoint was written with --threads {}, this run uses {}: results may differ in the last bits", t->second, threads);
@@ -346,6 +362,9 @@ int run_train(const std::vector<std::string>& args) {
     f.info_ints["checkpoint.next_iteration"] = next_iteration;
     f.info_ints["checkpoint.window_count"] = window_count;
     f.info_numbers["checkpoint.window_sum"] = window_sum;
+    for (size_t i = 0; i < d5.size(); ++i) f.info_ints[d5_keys[i]] = d5[i];
+    f.info_ints["checkpoint.window_dopri5_steps"] = window_steps;
+    f.info_ints["checkpoint.window_dopri5_count"] = window_steps_count;
     f.info_numbers["checkpoint.elapsed"] = elapsed();
     nn::write_model_file(ckpt_path, f);
   };
@@ -355,9 +374,12 @@ int run_train(const std::vector<std::string>& args) {
   const auto evaluate = [&](long done) {
     const double train_loss = window_count > 0 ? window_sum / static_cast<double>(window_count) : std::nan("");
     const double test_loss = nn::evaluate_loss(*model, eval_tape, test, loss_opt);
-    log_rows.push_back({static_cast<double>(done), train_loss, test_loss, elapsed()});
+    const double steps = window_steps_count > 0 ? static_cast<double>(window_steps) / static_cast<double>(window_steps_count) : std::nan("");
+    log_rows.push_back({static_cast<double>(done), train_loss, test_loss, elapsed(), steps});
     window_sum = 0.0;
     window_count = 0;
+    window_steps = 0;
+    window_steps_count = 0;
     if (log_file.is_open()) {
       log_file << log_line(log_rows.back()) << '\n';
       log_file.flush();
@@ -373,10 +395,23 @@ int run_train(const std::vector<std::string>& args) {
   bool interrupted = false;
   const long first = next;
   long completed = next;  // iterations done so far
+  ode::Stats seen;        // objective.dopri5_stats() at the last callback
   const std::vector<nn::Callback> callbacks = {[&](const nn::StepInfo& s) {
     completed = s.iteration + 1;
     window_sum += s.loss;
     ++window_count;
+    if (scheme == nn::Scheme::dopri5) {  // this iteration's share of the objective's running totals
+      const ode::Stats& now = objective.dopri5_stats();
+      const std::int64_t accepted = now.n_steps - seen.n_steps;
+      d5[0] += 1;
+      d5[1] += accepted;
+      d5[2] += now.n_rejected - seen.n_rejected;
+      d5[3] += now.n_rhs - seen.n_rhs;
+      d5[4] = std::max(d5[4], accepted);
+      window_steps += accepted;
+      ++window_steps_count;
+      seen = now;
+    }
     if (completed % eval_every == 0 || completed == iterations) evaluate(completed);
     const bool due = completed % checkpoint_every == 0 ||
                      (checkpoint_seconds > 0 &&
@@ -423,6 +458,23 @@ int run_train(const std::vector<std::string>& args) {
   const double total_seconds = elapsed();  // summed over resumed segments; the file and --json report the same
   f.info_numbers["result.seconds"] = total_seconds;
   f.info_numbers["result.iterations_per_second"] = its_per_s;
+  // dopri5 training: the solver's work per iteration (each accepted or rejected step evaluates f
+  // on the whole batch), over the iterations counted (d5[0]; all, unless resumed from an older checkpoint).
+  std::string d5_json;
+  if (scheme == nn::Scheme::dopri5 && d5[0] > 0) {
+    const double n = static_cast<double>(d5[0]);
+    const double per_it[3] = {static_cast<double>(d5[1]) / n, static_cast<double>(d5[2]) / n, static_cast<double>(d5[3]) / n};
+    f.info_numbers["result.dopri5_steps_per_iteration"] = per_it[0];
+    f.info_numbers["result.dopri5_rejected_per_iteration"] = per_it[1];
+    f.info_numbers["result.dopri5_evaluations_per_iteration"] = per_it[2];
+    f.info_ints["result.dopri5_max_steps"] = d5[4];
+    f.info_ints["result.dopri5_iterations_counted"] = d5[0];
+    d5_json = fmt::format(", \"dopri5\": {{\"steps_per_iteration\": {:.6g}, \"rejected_per_iteration\": {:.6g}, "
+                          "\"evaluations_per_iteration\": {:.6g}, \"max_steps\": {}, \"iterations_counted\": {}}}",
+                          per_it[0], per_it[1], per_it[2], d5[4], d5[0]);
+    DGSIM_LOG_INFO("dopri5 training steps: {:.3g} accepted and {:.3g} rejected per iteration (at most {}), {:.3g} evaluations of f",
+                   per_it[0], per_it[1], d5[4], per_it[2]);
+  }
   nn::write_model_file(output, f);
   std::remove(ckpt_path.c_str());
 
@@ -432,9 +484,10 @@ int run_train(const std::vector<std::string>& args) {
                : "";
   if (common.json)
     std::cout << fmt::format("{{\"output\": {}, \"model\": {}, \"system\": {}, \"integrator\": {}, \"iterations\": {}, "
-                             "\"train_loss\": {}, \"test_loss\": {}{}, \"seconds\": {:.3f}, \"iterations_per_second\": {:.4g}}}\n",
+                             "\"train_loss\": {}, \"test_loss\": {}{}{}, \"seconds\": {:.3f}, \"iterations_per_second\": {:.4g}}}\n",
                              json_quote(output), json_quote(model_name), json_quote(data.system), json_quote(nn::to_string(scheme)),
-                             iterations, json_number(final_train), json_number(final_test), implicit_json, total_seconds, its_per_s);
+                             iterations, json_number(final_train), json_number(final_test), implicit_json, d5_json, total_seconds,
+                             its_per_s);
   if (implicit)
     DGSIM_LOG_INFO("implicit DG predictions on the test pairs: one-step MSE {:.4g}, rollout MSE {:.4g} ({} runs)",
                    implicit->one_step, implicit->rollout, implicit->n_runs);

@@ -246,7 +246,9 @@ Block start_block(Model& model, ad::Tape& tape, const PairSet& batch) {
 // not differentiated); a rejected attempt is forgotten with Tape::truncate and retried with
 // the controller's smaller step. The FSAL stage of an accepted step is the next one's first.
 // Controller as lib/ode's Dopri5: Hairer's initial step, then Dopri5Control.
-std::vector<Var> record_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, std::vector<double>* steps_out) {
+// Adds the accepted and rejected steps and the evaluations of f (of the whole batch) to *stats.
+std::vector<Var> record_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, std::vector<double>* steps_out,
+                               ode::Stats* stats = nullptr) {
   const ode::ButcherTableau& tab = ode::tableau("dopri5");
   const int parts = static_cast<int>(blocks.size()), s_n = tab.stages();
   const Eigen::Index n = blocks[0].u0.cols();
@@ -340,6 +342,12 @@ std::vector<Var> record_dopri5(const std::vector<Block>& blocks, const LossOptio
       if (last) {
         DGSIM_LOG_DEBUG("dopri5 training step: {} accepted, {} rejected steps", steps.size(), attempt + 1 - static_cast<long>(steps.size()));
         if (steps_out) *steps_out = steps;
+        if (stats) {  // f at u0, Hairer's trial evaluation, then 6 new stages per attempt (FSAL)
+          const long attempts = attempt + 1, accepted = static_cast<long>(steps.size());
+          stats->n_steps += accepted;
+          stats->n_rejected += attempts - accepted;
+          stats->n_rhs += 2 + 6 * attempts;
+        }
         return y;
       }
     } else {
@@ -531,7 +539,7 @@ double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, V
     blocks[i] = start_block(*models[i], *tapes_[i], parts == 1 ? scratch_ : parts_[i]);
   });
   std::vector<Var> y_end(static_cast<size_t>(parts));
-  if (opt_.scheme == Scheme::dopri5) y_end = record_dopri5(blocks, opt_, nullptr);  // one system for all blocks
+  if (opt_.scheme == Scheme::dopri5) y_end = record_dopri5(blocks, opt_, nullptr, &dopri5_stats_);  // one system for all blocks
   run_parallel(parts, [&](int w) {
     const auto i = static_cast<size_t>(w);
     const Var loss = block_loss(blocks[i], parts == 1 ? scratch_ : parts_[i], opt_, y_end[i]);

@@ -39,6 +39,7 @@
 #include "lib/io/dataset_file.hpp"
 #include "lib/nn/adam.hpp"
 #include "lib/nn/model.hpp"
+#include "lib/ode/stepper.hpp"
 
 namespace dgsim::nn {
 
@@ -130,6 +131,9 @@ class PairObjective : public Objective {
   PairObjective(Model& model, const PairSet& train, long batch, std::uint64_t seed, LossOptions opt, int workers = 1);
   double evaluate_with_gradient(const Vec& theta, long iteration, Vec& grad) override;
   void after_step(Vec& theta) override;
+  // dopri5 training: accepted and rejected steps and evaluations of f on the batch, summed
+  // over every evaluate_with_gradient so far (zero for the other schemes).
+  const ode::Stats& dopri5_stats() const { return dopri5_stats_; }
 
  private:
   Model& model_;
@@ -144,6 +148,7 @@ class PairObjective : public Objective {
   std::vector<Vec> grads_;                        // [workers]
   std::vector<double> losses_;                    // [workers]
   PairSet scratch_;
+  ode::Stats dopri5_stats_;
 };
 
 struct StepInfo {

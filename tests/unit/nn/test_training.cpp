@@ -274,6 +274,16 @@ TEST_CASE("train: the recorded dopri5 steps are lib/ode's dopri5 steps on the ba
       INFO(to_string(kind), " tol ", tol, ": ", ref.size(), " steps, ", stepper->stats().n_rejected, " rejected");
       REQUIRE(steps.size() == ref.size());
       for (size_t i = 0; i < ref.size(); ++i) CHECK(steps[i] == doctest::Approx(ref[i]).epsilon(eps));
+
+      // A training iteration on the full batch counts the same work as lib/ode's stepper.
+      PairObjective objective(model, p, 0, 1, opt);
+      Vec grad;
+      objective.evaluate_with_gradient(model.params().theta(), 0, grad);
+      CHECK(objective.dopri5_stats().n_steps == stepper->stats().n_steps);
+      CHECK(objective.dopri5_stats().n_rejected == stepper->stats().n_rejected);
+      CHECK(objective.dopri5_stats().n_rhs == stepper->stats().n_rhs);
+      objective.evaluate_with_gradient(model.params().theta(), 0, grad);  // the totals add up
+      CHECK(objective.dopri5_stats().n_steps == 2 * stepper->stats().n_steps);
     }
 }
 
