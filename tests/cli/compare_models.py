@@ -18,6 +18,10 @@ with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
     if check_log:
         x, y = a["training/log"][()], b["training/log"][()]
         assert x.shape == y.shape, ("training/log", x.shape, y.shape)
-        # Columns: iteration, train loss, test loss, elapsed (which differs).
+        # Columns: iteration, train loss, test loss, elapsed (which differs), dopri5 steps per iteration.
         assert x[:, :3].tobytes() == y[:, :3].tobytes(), "training logs differ"
+        assert x[:, 4:].tobytes() == y[:, 4:].tobytes(), "dopri5 step counts in the training logs differ"
+        for key in ("result.dopri5_steps_per_iteration", "result.dopri5_rejected_per_iteration",
+                    "result.dopri5_evaluations_per_iteration", "result.dopri5_max_steps", "result.dopri5_iterations_counted"):
+            assert a["info"].attrs.get(key) == b["info"].attrs.get(key), (key, a["info"].attrs.get(key), b["info"].attrs.get(key))
 print(f"ok: {len(names)} weight arrays identical")

@@ -2,7 +2,8 @@
 # train_resume.sh DGSIM PYTHON DIR: a training killed with SIGKILL after a checkpoint, then
 # resumed with --resume, ends with weights (and log) bit-identical to an uninterrupted run; a
 # SIGINT writes a checkpoint and exits 75, and resuming from it gives the same weights again;
-# so does a run whose only checkpoint came from --checkpoint-seconds.
+# so does a run whose only checkpoint came from --checkpoint-seconds, and a dopri5 run's solver
+# statistics come out the same as uninterrupted.
 # The learning rate decays (cosine), so a resumed run must also pick up the schedule.
 set -u
 dgsim=$1 py=$2 dir=$3
@@ -66,5 +67,20 @@ wait "$pid" 2>/dev/null
 if [ -e timed.h5 ]; then echo "the run finished before it was killed: make it longer"; exit 1; fi
 "$dgsim" "${timed[@]}" -o timed.h5 --resume || { echo "resume of the timed run failed"; exit 1; }
 "$py" "$here/compare_models.py" full.h5 timed.h5 --log || exit 1
+
+# dopri5 training: the solver statistics, kept in the checkpoint, count every iteration once.
+rm -f d5full.h5 d5.h5 d5.h5.ckpt
+d5=(train --data data.h5 --model hnn --integrator dopri5 --iterations 400 --hidden 16 --batch 100 --eval-every 50
+    --checkpoint-every 100000 --checkpoint-seconds 0.2 --seed 5 --threads 1 -q)
+"$dgsim" "${d5[@]}" -o d5full.h5 || { echo "uninterrupted dopri5 run failed"; exit 1; }
+"$dgsim" "${d5[@]}" -o d5.h5 &
+pid=$!
+wait_for d5.h5.ckpt "$pid" || { echo "no checkpoint appeared in the dopri5 run"; exit 1; }
+sleep 0.3
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+if [ -e d5.h5 ]; then echo "the dopri5 run finished before it was killed: make it longer"; exit 1; fi
+"$dgsim" "${d5[@]}" -o d5.h5 --resume || { echo "resume of the dopri5 run failed"; exit 1; }
+"$py" "$here/compare_models.py" d5full.h5 d5.h5 --log || exit 1
 "$here/expect.sh" 2 "--checkpoint-seconds must be >= 0 \\(0 = off\\), got -1" -- "$dgsim" "${args[@]}" -o bad.h5 --checkpoint-seconds -1 || exit 1
 echo ok
