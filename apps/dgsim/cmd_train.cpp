@@ -140,7 +140,7 @@ Mat log_matrix(const std::vector<LogRow>& rows) {
 std::string log_line(const LogRow& r) {
   return fmt::format("{{\"iteration\": {}, \"train_loss\": {}, \"test_loss\": {}, \"elapsed\": {:.3f}{}}}",
                      static_cast<long>(r[0]), json_number(r[1]), json_number(r[2]), r[3],
-                     std::isnan(r[4]) ? "" : fmt::format(", \"dopri5_steps_per_iteration\": {:.4g}", r[4]));
+                     std::isnan(r[4]) ? "" : fmt::format(", \"dopri5_steps_per_iteration\": {}", json_number(r[4])));
 }
 
 }  // namespace
@@ -184,7 +184,8 @@ int run_train(const std::vector<std::string>& args) {
       ("checkpoint-seconds", po::value(&checkpoint_seconds),
        "also write OUTPUT.ckpt once this much wall time has passed since the last one (default 600; 0 = off)")
       ("resume", po::bool_switch(&resume), "continue from OUTPUT.ckpt if it exists (else start afresh)")
-      ("log", po::value(&log_path), "write one JSON line per evaluation: iteration, train loss, test loss, elapsed");
+      ("log", po::value(&log_path), "write one JSON line per evaluation: iteration, train loss, test loss, elapsed (and for dopri5 "
+       "the accepted steps per iteration since the last evaluation)");
   add_common_options(desc, common);
   po::positional_options_description pos;
   po::variables_map vm;
@@ -294,6 +295,9 @@ int run_train(const std::vector<std::string>& args) {
     check_same(id, ck, ckpt_path);
     nn::RestoredModel rm = nn::import_state(ck.state);
     if (!rm.adam) throw IoError("checkpoint holds no optimizer state", ckpt_path, "adam");
+    if (kind == nn::ModelKind::node && rm.model.config().node_bias != cfg.node_bias)
+      DGSIM_LOG_WARN("checkpoint {} holds a NODE {} an output bias; training goes on with the checkpoint's architecture",
+                     ckpt_path, rm.model.config().node_bias ? "with" : "without");
     model.emplace(std::move(rm.model));
     adam.emplace(*rm.adam);
     if (adam->options().decay_steps != adam_opt.decay_steps)
@@ -308,9 +312,13 @@ int run_train(const std::vector<std::string>& args) {
     if (const auto it = ck.info_ints.find("checkpoint.window_dopri5_count"); it != ck.info_ints.end()) window_steps_count = it->second;
     elapsed_before = ck.info_numbers.at("checkpoint.elapsed");
     for (const auto& [name, m] : ck.extra)
-      if (name == "training/log")
+      if (name == "training/log") {
+        if (m.cols() != 4 && m.cols() != 5)
+          throw IoError(fmt::format("training log has {} columns, expected 5 (or 4, before dopri5 statistics)", m.cols()), ckpt_path,
+                        "training/log");
         for (Eigen::Index r = 0; r < m.rows(); ++r)
           log_rows.push_back({m(r, 0), m(r, 1), m(r, 2), m(r, 3), m.cols() > 4 ? m(r, 4) : std::nan("")});
+      }
     const auto t = ck.info_ints.find("train.threads");
     if (t != ck.info_ints.end() && t->second != threads)
       DGSIM_LOG_WARN("checkpoint was written with --threads {}, this run uses {}: results may differ in the last bits", t->second, threads);
@@ -362,9 +370,11 @@ int run_train(const std::vector<std::string>& args) {
     f.info_ints["checkpoint.next_iteration"] = next_iteration;
     f.info_ints["checkpoint.window_count"] = window_count;
     f.info_numbers["checkpoint.window_sum"] = window_sum;
-    for (size_t i = 0; i < d5.size(); ++i) f.info_ints[d5_keys[i]] = d5[i];
-    f.info_ints["checkpoint.window_dopri5_steps"] = window_steps;
-    f.info_ints["checkpoint.window_dopri5_count"] = window_steps_count;
+    if (scheme == nn::Scheme::dopri5) {
+      for (size_t i = 0; i < d5.size(); ++i) f.info_ints[d5_keys[i]] = d5[i];
+      f.info_ints["checkpoint.window_dopri5_steps"] = window_steps;
+      f.info_ints["checkpoint.window_dopri5_count"] = window_steps_count;
+    }
     f.info_numbers["checkpoint.elapsed"] = elapsed();
     nn::write_model_file(ckpt_path, f);
   };
@@ -469,9 +479,9 @@ int run_train(const std::vector<std::string>& args) {
     f.info_numbers["result.dopri5_evaluations_per_iteration"] = per_it[2];
     f.info_ints["result.dopri5_max_steps"] = d5[4];
     f.info_ints["result.dopri5_iterations_counted"] = d5[0];
-    d5_json = fmt::format(", \"dopri5\": {{\"steps_per_iteration\": {:.6g}, \"rejected_per_iteration\": {:.6g}, "
-                          "\"evaluations_per_iteration\": {:.6g}, \"max_steps\": {}, \"iterations_counted\": {}}}",
-                          per_it[0], per_it[1], per_it[2], d5[4], d5[0]);
+    d5_json = fmt::format(", \"dopri5\": {{\"steps_per_iteration\": {}, \"rejected_per_iteration\": {}, "
+                          "\"evaluations_per_iteration\": {}, \"max_steps\": {}, \"iterations_counted\": {}}}",
+                          json_number(per_it[0]), json_number(per_it[1]), json_number(per_it[2]), d5[4], d5[0]);
     DGSIM_LOG_INFO("dopri5 training steps: {:.3g} accepted and {:.3g} rejected per iteration (at most {}), {:.3g} evaluations of f",
                    per_it[0], per_it[1], d5[4], per_it[2]);
   }

@@ -101,8 +101,9 @@ RestoredModel import_state(const ModelState& s) {
   c.hidden = static_cast<int>(get<std::int64_t>(s, "hidden"));
   c.kernel = static_cast<int>(get<std::int64_t>(s, "kernel"));
   c.friction = get<std::int64_t>(s, "friction") != 0;
-  // Files written before node_bias existed: the ODE NODE had no output bias, the PDE NODE had one.
-  c.node_bias = s.attributes.count("node_bias") ? get<std::int64_t>(s, "node_bias") != 0 : c.pde;
+  // NODE only (energy models have no output bias); files written before node_bias existed:
+  // the ODE NODE had no output bias, the PDE NODE had one.
+  if (c.kind == ModelKind::node) c.node_bias = s.attributes.count("node_bias") ? get<std::int64_t>(s, "node_bias") != 0 : c.pde;
   c.seed = static_cast<std::uint64_t>(get<std::int64_t>(s, "seed"));
   c.dx = get<double>(s, "dx");
 

@@ -356,9 +356,7 @@ TEST_CASE("nn: inconsistent configurations are rejected") {
   CHECK_THROWS_AS(parse_model_kind("hnm"), ConfigError);
 }
 
-TEST_SUITE_END();
-
-TEST_CASE("nn: NODE's output layer has a bias, which shifts f by a constant; older files read without it on ODEs") {
+TEST_CASE("nn: NODE's output layer has a bias that shifts f by a constant and older ODE files read without it") {
   for (const bool pde : {false, true}) {
     ModelConfig c = pde ? pde_config(ModelKind::node) : ode_config(ModelKind::node);
     Model model(c);
@@ -386,3 +384,5 @@ TEST_CASE("nn: NODE's output layer has a bias, which shifts f by a constant; old
     CHECK(export_state(Model(pde ? pde_config(ModelKind::hnn) : ode_config(ModelKind::dgnet))).attributes.count("node_bias") == 0);
   }
 }
+
+TEST_SUITE_END();
