@@ -76,8 +76,7 @@ void TwoBody::sample_initial_state(Rng& rng, Vec& u) const {
   const double speed = std::sqrt(G_ * m_ / (4.0 * r));
   Eigen::Vector2d vel(-pos[1], pos[0]);
   vel *= speed / r;
-  vel[0] *= 1.0 + orbit_noise_ * rng.normal();
-  vel[1] *= 1.0 + orbit_noise_ * rng.normal();
+  vel *= 1.0 + orbit_noise_ * rng.normal();  // one factor, as HNN's random_config: the velocity stays tangent
   u.resize(8);
   u << pos[0], pos[1], -pos[0], -pos[1], m_ * vel[0], m_ * vel[1], -m_ * vel[0], -m_ * vel[1];
 }

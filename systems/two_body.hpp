@@ -2,8 +2,9 @@
 // Two bodies in the plane under gravity, as in the HNN code (G = m = 1):
 //   u = (q1x, q1y, q2x, q2y, p1x, p1y, p2x, p2y),
 //   H = (|p1|² + |p2|²) / (2m) - G m² / |q1 - q2|,  G_struct = S.
-// Initial states: body 1 at positions U(0.5, 1.5) per component, body 2 = -body 1, velocity of
-// a circular orbit about the centre of mass times (1 + 0.05 N(0, 1)) per component.
+// Initial states (HNN's random_config): body 1 at positions U(0.5, 1.5) per component, body 2 =
+// -body 1, the velocity of a circular orbit about the centre of mass times one factor
+// (1 + 0.05 N(0, 1)): tangent to the orbit, its speed off by a few percent.
 
 #include "systems/system.hpp"
 

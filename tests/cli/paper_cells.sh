@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # paper_cells.sh PYTHON REPRODUCE_PAPER DGSIM OUT: two quick mass-spring trials of
 # tools/reproduce-paper.
-# - Each trial of a simulated ODE system scores Energy on its own fresh initial states (drawn
+# - Each trial of mass-spring and pendulum scores Energy on its own fresh initial states (drawn
 #   from the trial's seed, as the authors' seeded scripts do), so the spread over trials
 #   includes the spread over rollout states: the trials record seeds 0 and 1 and start from
-#   different states.
+#   different states. Two-body trials share one dataset and one set of rollout states, as in
+#   the authors' two-body script.
 # - A cell's training time is dgsim's own count (summed over resumed segments), the
 #   result.seconds of the model file, not the wall time of the last dgsim call.
 # - Real pendulum: HNN steps with the authors' 1/6 (train.step_dt) while DGNet, whose loss has
@@ -74,4 +75,22 @@ with h5py.File(f"{sys.argv[1]}/models/{key}.h5", "r") as f:
 if abs(model - d5["steps_per_iteration"]) > 1e-5 * model:
     sys.exit(f"{key}: cell reports {d5['steps_per_iteration']} dopri5 steps per iteration, the model file {model}")
 print(f"dopri5 cell: {d5['steps_per_iteration']:.3g} steps, {d5['evaluations_per_iteration']:.3g} evaluations per iteration")
+PY
+"$python" "$rp" --quick --trials 2 --jobs 1 --datasets two-body --rows node-rk2 --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
+"$python" - "$out" <<'PY'
+import json, sys
+import h5py
+import numpy as np
+cells = [json.load(open(f"{sys.argv[1]}/cells/two-body--node-rk2--{t}.json"))["rows"]["node-rk2"] for t in (0, 1)]
+if cells[0]["data"] != cells[1]["data"]:
+    sys.exit(f"two-body trials trained on different data: {cells[0]['data']}, {cells[1]['data']}")
+states = []
+for t in (0, 1):
+    with h5py.File(cells[t]["output"], "r") as f:
+        if int(f.attrs["seed"]) != 0:
+            sys.exit(f"two-body trial {t}: rollouts drawn with seed {int(f.attrs['seed'])}, expected 0")
+        states.append(np.asarray(f["prediction/u_true"][:, 0]))
+if not np.array_equal(states[0], states[1]):
+    sys.exit("two-body trials roll out from different states")
+print("two-body: one dataset and one set of rollout states for every trial")
 PY

@@ -159,4 +159,33 @@ TEST_CASE("systems: KdV initial states are two solitons reversed with probabilit
   CHECK(reversed < 130);
 }
 
+TEST_CASE("systems: two-body initial states are HNN's random_config with one velocity factor") {
+  // HNN's random_config: positions U(0.5, 1.5) per component, body 2 opposite body 1, and the
+  // velocity of the circular orbit about the centre of mass, (-y, x) / (2 r^1.5), times one
+  // factor 1 + 0.05 N(0, 1). So the velocity is tangent to the orbit and only its speed varies.
+  const auto sys = make_system("two-body");
+  const int n = 4000;
+  double sum = 0.0, sum2 = 0.0;
+  for (int i = 0; i < n; ++i) {
+    Rng rng(7, RngStream::initial_state, static_cast<std::uint64_t>(i));
+    Vec u;
+    sys->sample_initial_state(rng, u);
+    const Eigen::Vector2d q = u.segment<2>(0), v = u.segment<2>(4);  // m = 1: p = v
+    CHECK(q.minCoeff() >= 0.5);
+    CHECK(q.maxCoeff() <= 1.5);
+    CHECK((u.segment<2>(2) + q).norm() == 0.0);
+    CHECK((u.segment<2>(6) + v).norm() == 0.0);
+    const double r = q.norm();
+    const Eigen::Vector2d circular = Eigen::Vector2d(-q[1], q[0]) / (2.0 * std::pow(r, 1.5));
+    CHECK(std::abs(q.dot(v)) <= 1e-14 * r * v.norm());              // tangent
+    CHECK(v[0] * circular[0] >= 0.0);                                // same sense of rotation
+    const double factor = v.norm() / circular.norm();
+    sum += factor;
+    sum2 += factor * factor;
+  }
+  const double mean = sum / n, sd = std::sqrt(sum2 / n - mean * mean);
+  CHECK(mean == doctest::Approx(1.0).epsilon(0.005));  // standard error 0.05 / sqrt(4000) = 0.0008
+  CHECK(sd == doctest::Approx(0.05).epsilon(0.05));
+}
+
 TEST_SUITE_END();
