@@ -1,4 +1,5 @@
-// dgsim inspect: a summary of any dgsim HDF5 file (attributes, arrays and their shapes).
+// dgsim inspect: a summary of any dgsim HDF5 file: root attributes, the attributes of groups
+// (a model's info/: dataset identity, hyperparameters, results), arrays and their shapes.
 
 #include <fmt/format.h>
 #include <iostream>
@@ -15,11 +16,20 @@ struct Entry {
   io::Shape shape;
 };
 
-void walk(const io::Group& g, const std::string& prefix, std::vector<Entry>& out) {
+struct GroupAttrs {
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> attrs;  // name, value as text
+};
+
+void walk(const io::Group& g, const std::string& prefix, std::vector<Entry>& out, std::vector<GroupAttrs>& groups) {
   for (const auto& name : g.children()) {
     const std::string path = prefix + "/" + name;
     if (g.is_group(name)) {
-      walk(g.open_group(name), path, out);
+      const io::Group sub = g.open_group(name);
+      GroupAttrs ga{path, {}};
+      for (const auto& k : sub.attr_names()) ga.attrs.emplace_back(k, sub.attr_as_text(k));
+      if (!ga.attrs.empty()) groups.push_back(std::move(ga));
+      walk(sub, path, out, groups);
     } else {
       out.push_back({path, g.open_dataset(name).shape()});
     }
@@ -44,13 +54,21 @@ int run_inspect(const std::vector<std::string>& args) {
 
   io::File f = io::File::open(path);
   std::vector<Entry> entries;
-  walk(f, "", entries);
+  std::vector<GroupAttrs> groups;
+  walk(f, "", entries, groups);
   const auto keys = f.attr_names();
 
   if (common.json) {
     std::string out = fmt::format("{{\"file\": {}, \"attributes\": {{", json_quote(path));
     for (size_t i = 0; i < keys.size(); ++i)
       out += fmt::format("{}{}: {}", i ? ", " : "", json_quote(keys[i]), json_quote(f.attr_as_text(keys[i])));
+    out += "}, \"group_attributes\": {";
+    for (size_t i = 0; i < groups.size(); ++i) {
+      out += fmt::format("{}{}: {{", i ? ", " : "", json_quote(groups[i].path));
+      for (size_t j = 0; j < groups[i].attrs.size(); ++j)
+        out += fmt::format("{}{}: {}", j ? ", " : "", json_quote(groups[i].attrs[j].first), json_quote(groups[i].attrs[j].second));
+      out += "}";
+    }
     out += "}, \"arrays\": {";
     for (size_t i = 0; i < entries.size(); ++i)
       out += fmt::format("{}{}: [{}]", i ? ", " : "", json_quote(entries[i].path), fmt::join(entries[i].shape, ", "));
@@ -61,6 +79,10 @@ int run_inspect(const std::vector<std::string>& args) {
   if (f.has_attr("format")) std::cout << fmt::format("  format: {}\n", f.attr_as_text("format"));
   std::cout << "attributes:\n";
   for (const auto& k : keys) std::cout << fmt::format("  {:<24} {}\n", k, f.attr_as_text(k));
+  for (const auto& g : groups) {
+    std::cout << fmt::format("attributes of {}:\n", g.path);
+    for (const auto& [k, v] : g.attrs) std::cout << fmt::format("  {:<40} {}\n", k, v);
+  }
   std::cout << "arrays:\n";
   for (const auto& e : entries) std::cout << fmt::format("  {:<32} {}\n", e.path, shape_text(e.shape));
   if (f.exists("trajectories/split")) {

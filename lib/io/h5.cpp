@@ -84,6 +84,7 @@ std::vector<std::string> read_strings_from(hid_t obj, hid_t space, hid_t file_ty
   const auto n = n_points(space);
   std::vector<std::string> out;
   if (H5Tget_class(file_type) != H5T_STRING) fail(o, "is not a string", what);
+  if (n == 0) return out;  // an empty list (e.g. an ODE dataset's spatial_dims): nothing to read
   if (H5Tis_variable_str(file_type) > 0) {
     std::vector<char*> ptrs(n, nullptr);
     Tmp mem = string_type();

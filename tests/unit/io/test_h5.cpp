@@ -22,6 +22,7 @@ TEST_CASE("h5: attributes and datasets round trip exactly") {
     f.write_attr("pi", 3.141592653589793);
     f.write_attr("n", 42);
     f.write_attr("names", std::vector<std::string>{"q", "p"});
+    f.write_attr("no_names", std::vector<std::string>{});
     f.write_attr("vals", std::vector<double>{0.5, 0.25});
     Group g = f.create_group("a");
     g.write("x", values.data(), {2, 3}, {1, 4, true});
@@ -38,6 +39,8 @@ TEST_CASE("h5: attributes and datasets round trip exactly") {
   CHECK(f.read_attr_int("n") == 42);
   CHECK(f.read_attr_double("n") == 42.0);
   CHECK(f.read_attr_strings("names") == std::vector<std::string>{"q", "p"});
+  CHECK(f.read_attr_strings("no_names").empty());
+  CHECK(f.attr_as_text("no_names") == "[]");
   CHECK(f.read_attr_doubles("vals") == std::vector<double>{0.5, 0.25});
   CHECK(f.exists("a/x"));
   CHECK_FALSE(f.exists("a/nothing/deeper"));
