@@ -94,3 +94,21 @@ if not np.array_equal(states[0], states[1]):
     sys.exit("two-body trials roll out from different states")
 print("two-body: one dataset and one set of rollout states for every trial")
 PY
+# --status: finished cells are counted, the others listed, a checkpoint's progress read back.
+"$python" "$rp" --status --trials 2 --datasets mass-spring --rows node-rk2 --out "$out" --dgsim "$dgsim" | tail -1 \
+  | grep -qx "2 done, 0 trained, 0 training, 0 not started (of 2 cells)" || { echo "--status miscounts finished cells"; exit 1; }
+"$python" - "$out/models/mass-spring--node-rk2--2.h5.ckpt" <<'PY'
+import sys
+import h5py
+with h5py.File(sys.argv[1], "w") as f:  # the /info attributes --status reads from a checkpoint
+    info = f.create_group("info")
+    info.attrs["checkpoint.next_iteration"] = 500
+    info.attrs["train.iterations"] = 2000
+    info.attrs["checkpoint.elapsed"] = 3600.0
+PY
+st=$("$python" "$rp" --status --trials 4 --datasets mass-spring --rows node-rk2 --out "$out" --dgsim "$dgsim")
+grep -qx "mass-spring--node-rk2--2: training: iteration 500 of 2000 (25%) at the last checkpoint, 1.00 h so far, about 3.00 h to go at that pace" <<<"$st" \
+  || { echo "--status does not read the checkpoint: $st"; exit 1; }
+grep -qx "mass-spring--node-rk2--3: not started" <<<"$st" || { echo "--status does not list a cell not started: $st"; exit 1; }
+rm -f "$out/models/mass-spring--node-rk2--2.h5.ckpt"
+echo "--status: ok"
