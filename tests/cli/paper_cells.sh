@@ -112,3 +112,25 @@ grep -qx "mass-spring--node-rk2--2: training: iteration 500 of 2000 (25%) at the
 grep -qx "mass-spring--node-rk2--3: not started" <<<"$st" || { echo "--status does not list a cell not started: $st"; exit 1; }
 rm -f "$out/models/mass-spring--node-rk2--2.h5.ckpt"
 echo "--status: ok"
+# precision_study.py (with torch): a cell's model retrained in PyTorch is scored by the cell's own
+# predict command, so on the same true rollouts; the table lists both groups.
+if "$python" -c 'import torch' 2>/dev/null; then
+  study="$(dirname "$rp")/paper-results/precision_study.py"
+  "$python" "$study" --out "$out" --cell real-pendulum--hnn-rk2 --row hnn-rk2 --seeds 0 --iterations 5 --dgsim "$dgsim" \
+    > "$out/study.txt" 2>/dev/null || { echo "precision_study.py failed"; exit 1; }
+  grep -q "^| dgsim, float64 | 1 (0-0) |" "$out/study.txt" && grep -q "^| PyTorch, float32 | 1 (0-0) |" "$out/study.txt" \
+    || { echo "precision_study.py table lacks a group: $(cat "$out/study.txt")"; exit 1; }
+  "$python" - "$out" <<'PY'
+import sys
+import h5py
+import numpy as np
+out = sys.argv[1]
+with h5py.File(f"{out}/predictions/real-pendulum--hnn-rk2--0--rk2.h5", "r") as a, \
+     h5py.File(f"{out}/precision/real-pendulum--hnn-rk2--0-float32-pred.h5", "r") as b:
+    if not np.array_equal(a["prediction/u_true"][()], b["prediction/u_true"][()]):
+        sys.exit("precision_study.py scored on other rollouts than the cell")
+    if a["t0_fields/u"].shape != b["t0_fields/u"].shape:
+        sys.exit("precision_study.py rollouts have another shape")
+print("precision_study: same rollouts as the cell")
+PY
+fi
