@@ -10,7 +10,7 @@ dgsim=$1 py=$2 dir=$3
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$dir"
 cd "$dir" || exit 1
-rm -f full.h5 killed.h5 killed.h5.ckpt int.h5 int.h5.ckpt
+rm -f full.h5 int.h5 int.h5.ckpt
 "$dgsim" generate mass-spring --n-traj 6 -q -o data.h5 || exit 1
 args=(train --data data.h5 --model dgnet --iterations 1000 --hidden 64 --batch 100 --eval-every 50 --checkpoint-every 25 --seed 5 --threads 1 --lr-decay cosine -q)
 "$dgsim" "${args[@]}" -o full.h5 || { echo "uninterrupted run failed"; exit 1; }
@@ -24,16 +24,22 @@ wait_for() {  # waits up to 60 s for file $1 while process $2 runs
   return 1
 }
 
-# SIGKILL after the first checkpoint: no model file, the checkpoint stays.
-"$dgsim" "${args[@]}" -o killed.h5 &
-pid=$!
-wait_for killed.h5.ckpt "$pid" || { echo "no checkpoint appeared"; exit 1; }
-sleep 0.3
-kill -KILL "$pid"
-wait "$pid" 2>/dev/null
-if [ -e killed.h5 ]; then echo "the run finished before it was killed: make it longer"; exit 1; fi
-"$dgsim" "${args[@]}" -o killed.h5 --resume || { echo "resume failed"; exit 1; }
-[ -e killed.h5.ckpt ] && { echo "checkpoint left after a finished run"; exit 1; }
+kill_and_resume() {  # OUT ARGS...: train to OUT, SIGKILL after the first checkpoint (no model file,
+  local out=$1      # the checkpoint stays), then resume to the end; the checkpoint is gone after.
+  shift
+  rm -f "$out" "$out.ckpt"
+  "$dgsim" "$@" -o "$out" &
+  local pid=$!
+  wait_for "$out.ckpt" "$pid" || { echo "$out: no checkpoint appeared"; return 1; }
+  sleep 0.3
+  kill -KILL "$pid"
+  wait "$pid" 2>/dev/null
+  if [ -e "$out" ]; then echo "$out: the run finished before it was killed: make it longer"; return 1; fi
+  "$dgsim" "$@" -o "$out" --resume || { echo "$out: resume failed"; return 1; }
+  if [ -e "$out.ckpt" ]; then echo "$out: checkpoint left after a finished run"; return 1; fi
+}
+
+kill_and_resume killed.h5 "${args[@]}" || exit 1
 "$py" "$here/compare_models.py" full.h5 killed.h5 --log || exit 1
 
 # SIGINT: checkpoint and exit 75; then resume.
@@ -55,32 +61,17 @@ if [ "$rc" -ne 75 ]; then echo "expected exit 75 after SIGINT, got $rc"; exit 1;
 "$py" "$here/compare_models.py" full.h5 int.h5 --log || exit 1
 
 # A checkpoint by wall time alone (--checkpoint-every beyond the run), then SIGKILL and resume.
-rm -f timed.h5 timed.h5.ckpt
 timed=(train --data data.h5 --model dgnet --iterations 1000 --hidden 64 --batch 100 --eval-every 50 --checkpoint-every 100000
        --checkpoint-seconds 0.2 --seed 5 --threads 1 --lr-decay cosine -q)
-"$dgsim" "${timed[@]}" -o timed.h5 &
-pid=$!
-wait_for timed.h5.ckpt "$pid" || { echo "no checkpoint appeared by wall time"; exit 1; }
-sleep 0.3
-kill -KILL "$pid"
-wait "$pid" 2>/dev/null
-if [ -e timed.h5 ]; then echo "the run finished before it was killed: make it longer"; exit 1; fi
-"$dgsim" "${timed[@]}" -o timed.h5 --resume || { echo "resume of the timed run failed"; exit 1; }
+kill_and_resume timed.h5 "${timed[@]}" || exit 1
 "$py" "$here/compare_models.py" full.h5 timed.h5 --log || exit 1
 
 # dopri5 training: the solver statistics, kept in the checkpoint, count every iteration once.
-rm -f d5full.h5 d5.h5 d5.h5.ckpt
+rm -f d5full.h5
 d5=(train --data data.h5 --model hnn --integrator dopri5 --iterations 400 --hidden 16 --batch 100 --eval-every 50
     --checkpoint-every 100000 --checkpoint-seconds 0.2 --seed 5 --threads 1 -q)
 "$dgsim" "${d5[@]}" -o d5full.h5 || { echo "uninterrupted dopri5 run failed"; exit 1; }
-"$dgsim" "${d5[@]}" -o d5.h5 &
-pid=$!
-wait_for d5.h5.ckpt "$pid" || { echo "no checkpoint appeared in the dopri5 run"; exit 1; }
-sleep 0.3
-kill -KILL "$pid"
-wait "$pid" 2>/dev/null
-if [ -e d5.h5 ]; then echo "the dopri5 run finished before it was killed: make it longer"; exit 1; fi
-"$dgsim" "${d5[@]}" -o d5.h5 --resume || { echo "resume of the dopri5 run failed"; exit 1; }
+kill_and_resume d5.h5 "${d5[@]}" || exit 1
 "$py" "$here/compare_models.py" d5full.h5 d5.h5 --log || exit 1
 "$here/expect.sh" 2 "--checkpoint-seconds must be >= 0 \\(0 = off\\), got -1" -- "$dgsim" "${args[@]}" -o bad.h5 --checkpoint-seconds -1 || exit 1
 echo ok
