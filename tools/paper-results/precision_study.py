@@ -20,6 +20,8 @@ usage: precision_study.py --out paper-run --cell two-body--hnn-rk2 --row hnn-rk2
 Needs python3-torch and python3-h5py (tools/setup.sh --torch) for the trainings.
 """
 import argparse
+import importlib.machinery
+import importlib.util
 import json
 import os
 import random
@@ -30,10 +32,11 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-# Units of the tables (reproduce-paper's DATASETS): metric -> scale per dataset.
-UNITS = {"kdv": {"deriv": 1e-3, "energy": 1e-3}, "cahn-hilliard": {"deriv": 1.0, "energy": 1e-6},
-         "mass-spring": {"deriv": 1e-3, "energy": 1e-3}, "pendulum": {"deriv": 1e-3, "energy": 1e-3},
-         "two-body": {"deriv": 1e-6, "energy": 1e-6}, "real-pendulum": {"diff": 1e-3, "energy": 1e-3}}
+# The tables' units, metric -> scale per dataset, from reproduce-paper's DATASETS.
+_loader = importlib.machinery.SourceFileLoader("reproduce_paper", os.path.join(ROOT, "tools", "reproduce-paper"))
+_rp = importlib.util.module_from_spec(importlib.util.spec_from_loader(_loader.name, _loader))
+_loader.exec_module(_rp)
+UNITS = {d: {key: scale for key, _, scale in spec["cols"]} for d, spec in _rp.DATASETS.items()}
 
 
 def parse_seeds(text):
