@@ -16,22 +16,23 @@ args=(train --data data.h5 --model dgnet --iterations 1000 --hidden 64 --batch 1
 "$dgsim" "${args[@]}" -o full.h5 || { echo "uninterrupted run failed"; exit 1; }
 
 wait_for() {  # waits up to 60 s for file $1 while process $2 runs
-  for _ in $(seq 1 1200); do
+  for _ in $(seq 1 6000); do
     [ -e "$1" ] && return 0
     kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
+    sleep 0.01
   done
   return 1
 }
 
-kill_and_resume() {  # OUT ARGS...: train to OUT, SIGKILL after the first checkpoint (no model file,
-  local out=$1      # the checkpoint stays), then resume to the end; the checkpoint is gone after.
+kill_and_resume() {  # OUT ARGS...: train to OUT, SIGKILL as soon as the first checkpoint appears (it
+  local out=$1      # is written atomically; no model file, the checkpoint stays), then resume to
+                    # the end; the checkpoint is gone after. Each run lasts many times the first
+                    # checkpoint's time, so the kill lands mid-run on fast machines too.
   shift
   rm -f "$out" "$out.ckpt"
   "$dgsim" "$@" -o "$out" &
   local pid=$!
   wait_for "$out.ckpt" "$pid" || { echo "$out: no checkpoint appeared"; return 1; }
-  sleep 0.3
   kill -KILL "$pid"
   wait "$pid" 2>/dev/null
   if [ -e "$out" ]; then echo "$out: the run finished before it was killed: make it longer"; return 1; fi
@@ -62,14 +63,14 @@ if [ "$rc" -ne 75 ]; then echo "expected exit 75 after SIGINT, got $rc"; exit 1;
 
 # A checkpoint by wall time alone (--checkpoint-every beyond the run), then SIGKILL and resume.
 timed=(train --data data.h5 --model dgnet --iterations 1000 --hidden 64 --batch 100 --eval-every 50 --checkpoint-every 100000
-       --checkpoint-seconds 0.2 --seed 5 --threads 1 --lr-decay cosine -q)
+       --checkpoint-seconds 0.03 --seed 5 --threads 1 --lr-decay cosine -q)
 kill_and_resume timed.h5 "${timed[@]}" || exit 1
 "$py" "$here/compare_models.py" full.h5 timed.h5 --log || exit 1
 
 # dopri5 training: the solver statistics, kept in the checkpoint, count every iteration once.
 rm -f d5full.h5
-d5=(train --data data.h5 --model hnn --integrator dopri5 --iterations 400 --hidden 16 --batch 100 --eval-every 50
-    --checkpoint-every 100000 --checkpoint-seconds 0.2 --seed 5 --threads 1 -q)
+d5=(train --data data.h5 --model hnn --integrator dopri5 --iterations 1000 --hidden 16 --batch 100 --eval-every 50
+    --checkpoint-every 100000 --checkpoint-seconds 0.03 --seed 5 --threads 1 -q)
 "$dgsim" "${d5[@]}" -o d5full.h5 || { echo "uninterrupted dopri5 run failed"; exit 1; }
 kill_and_resume d5.h5 "${d5[@]}" || exit 1
 "$py" "$here/compare_models.py" d5full.h5 d5.h5 --log || exit 1
