@@ -120,6 +120,9 @@ if "$python" -c 'import torch' 2>/dev/null; then
     > "$out/study.txt" 2>/dev/null || { echo "precision_study.py failed"; exit 1; }
   grep -q "^| dgsim, float64 | 1 (0-0) |" "$out/study.txt" && grep -q "^| PyTorch, float32 | 1 (0-0) |" "$out/study.txt" \
     || { echo "precision_study.py table lacks a group: $(cat "$out/study.txt")"; exit 1; }
+  grep -Eq "^Diff, float64 runs above float32: U = [01] of 1; one-sided permutation p = " "$out/study.txt" \
+    && grep -Eq "^Energy, float64 runs above float32: U = [01] of 1;" "$out/study.txt" \
+    || { echo "precision_study.py lacks a permutation test per metric: $(cat "$out/study.txt")"; exit 1; }
   "$python" - "$out" <<'PY'
 import sys
 import h5py

@@ -11,8 +11,9 @@ For each seed S of --seeds and each --dtypes D, in OUT (a reproduce-paper folder
 - scoring: the last `dgsim predict` line for ROW in OUT/logs/KEY.log, with the model and output
   replaced (so the same rollout states, energy score and tolerances).
 Then a table per group (dgsim float64 from OUT/cells, PyTorch per dtype): mean ± sample sd,
-median and range of both metrics, and a one-sided permutation test (Mann-Whitney statistic,
-200,000 permutations, fixed seed) of float32 against every float64 run pooled, on Energy.
+median and range of both metrics, and one-sided permutation tests (Mann-Whitney statistic,
+200,000 permutations, fixed seed) on both metrics: of float32 against every float64 run pooled
+(does precision matter?), and of dgsim against PyTorch in float64 (does the code matter?).
 
 usage: precision_study.py --out paper-run --cell two-body--hnn-rk2 --row hnn-rk2 --seeds 0-14
                           [--dtypes float32,float64] [--work DIR] [--dgsim build/apps/dgsim]
@@ -67,6 +68,20 @@ def replace_option(argv, flag, value):
 
 def u_statistic(a, b):
     return sum((x > y) + 0.5 * (x == y) for x in a for y in b)
+
+
+def permutation_test(high, low, n=200000):
+    """U of high over low and the one-sided permutation p-values (high higher, high lower),
+    from n random relabellings with a fixed seed."""
+    pool, rng = high + low, random.Random(1)
+    observed = u_statistic(high, low)
+    hits_hi = hits_lo = 0
+    for _ in range(n):
+        rng.shuffle(pool)
+        u = u_statistic(pool[:len(high)], pool[len(high):])
+        hits_hi += u >= observed
+        hits_lo += u <= observed
+    return observed, hits_hi / n, hits_lo / n
 
 
 def main():
@@ -131,29 +146,27 @@ def main():
     print(f"{args.cell}, row {args.row}; {first.capitalize()} ×{units[first]:g}, Energy ×{units['energy']:g}")
     print(f"| training | seeds | {first.capitalize()} mean ± sd | range | Energy mean ± sd | median | range |")
     print("|---|---|---|---|---|---|---|")
-    energy = {}
+    figures = {}  # group -> {metric: [values]}
     for name, runs in groups.items():
         if not runs:
             continue
         a = [m[first] / units[first] for _, m in runs]
         e = [m["energy"] / units["energy"] for _, m in runs]
-        energy[name] = e
+        figures[name] = {first: a, "energy": e}
         sd = lambda v: f"{st.stdev(v):.3g}" if len(v) > 1 else "–"
         print(f"| {name} | {len(runs)} ({runs[0][0]}-{runs[-1][0]}) | {st.mean(a):.3g} ± {sd(a)} | {min(a):.3g}-{max(a):.3g} "
               f"| {st.mean(e):.3g} ± {sd(e)} | {st.median(e):.3g} | {min(e):.3g}-{max(e):.3g} |")
-    low = energy.get("PyTorch, float32", [])
-    high = energy.get("dgsim, float64", []) + energy.get("PyTorch, float64", [])
-    if low and high:
-        pool, rng, n = high + low, random.Random(1), 200000
-        observed_hi = u_statistic(high, low)
-        hits_hi = hits_lo = 0
-        for _ in range(n):
-            rng.shuffle(pool)
-            u = u_statistic(pool[:len(high)], pool[len(high):])
-            hits_hi += u >= observed_hi
-            hits_lo += u <= observed_hi
-        print(f"Energy, float64 runs above float32: U = {observed_hi:g} of {len(high) * len(low)}; one-sided permutation "
-              f"p = {hits_hi / n:.4f} (float64 higher), {hits_lo / n:.4f} (float64 lower)")
+    get = lambda name, metric: figures.get(name, {}).get(metric, [])
+    for metric in (first, "energy"):
+        # Precision: float32 against every float64 run pooled. Code: dgsim against PyTorch, both float64.
+        for high_name, high, low_name, low in (
+                ("float64 runs", get("dgsim, float64", metric) + get("PyTorch, float64", metric), "float32", get("PyTorch, float32", metric)),
+                ("dgsim float64", get("dgsim, float64", metric), "PyTorch float64", get("PyTorch, float64", metric))):
+            if not low or not high:
+                continue
+            observed, p_hi, p_lo = permutation_test(high, low)
+            print(f"{metric.capitalize()}, {high_name} above {low_name}: U = {observed:g} of {len(high) * len(low)}; one-sided "
+                  f"permutation p = {p_hi:.4f} ({high_name} higher), {p_lo:.4f} ({high_name} lower)")
     return 0
 
 
