@@ -149,7 +149,8 @@ int run_train(const std::vector<std::string>& args) {
   CommonOptions common;
   std::string data_path, model_name, integrator, output, log_path, friction_opt = "auto";
   long iterations = 0, batch = 0, eval_every = 0, checkpoint_every = 0;
-  double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0, step_dt = 0, checkpoint_seconds = 600;
+  double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0, step_dt = 0, checkpoint_seconds = 600,
+         graph_memory = 4;
   std::string lr_decay = "none";
   int hidden = 200, threads = 1;
   std::uint64_t seed = 0;
@@ -177,6 +178,10 @@ int run_train(const std::vector<std::string>& args) {
        "as the DGNet authors' real-pendulum scripts do with 1/6 (0.16666666666666666); dgnet's loss has no step")
       ("rtol", po::value(&rtol), "dopri5 training steps: relative tolerance (default 1e-7, torchdiffeq's)")
       ("atol", po::value(&atol), "dopri5 training steps: absolute tolerance (default 1e-9)")
+      ("graph-memory", po::value(&graph_memory),
+       "dopri5 training: bound on the memory of a batch's recorded graph, in GiB (default 4). A batch whose graph "
+       "would exceed it (many steps per Δt) is recorded again in chunks of pairs with the same step sizes: the same "
+       "loss and gradient for one more forward pass")
       ("seed", po::value(&seed), "seed of the initial weights and of the batches")
       ("threads", po::value(&threads), "worker threads, each training on a block of the batch (default 1; results are reproducible for a fixed value)")
       ("eval-every", po::value(&eval_every), "iterations between evaluations of the test loss (default: iterations/20)")
@@ -211,6 +216,8 @@ int run_train(const std::vector<std::string>& args) {
   if (eval_every < 0 || checkpoint_every < 0) throw UsageError("train", "--eval-every and --checkpoint-every must be positive");
   if (!(checkpoint_seconds >= 0) || !std::isfinite(checkpoint_seconds))
     throw UsageError("train", fmt::format("--checkpoint-seconds must be >= 0 (0 = off), got {}", checkpoint_seconds));
+  if (!(graph_memory > 0) || !std::isfinite(graph_memory))
+    throw UsageError("train", fmt::format("--graph-memory must be a positive number of GiB, got {}", graph_memory));
   if (!(rtol > 0) || !(atol > 0)) throw UsageError("train", fmt::format("tolerances must be positive, got rtol {} atol {}", rtol, atol));
   if (!(fixed_dt >= 0)) throw UsageError("train", fmt::format("--fixed-dt must be positive, got {}", fixed_dt));
   if (!(step_dt >= 0)) throw UsageError("train", fmt::format("--step-dt must be positive, got {}", step_dt));
@@ -268,6 +275,7 @@ int run_train(const std::vector<std::string>& args) {
   loss_opt.scheme = scheme;
   loss_opt.rtol = rtol;
   loss_opt.atol = atol;
+  loss_opt.max_graph_bytes = graph_memory * 1073741824.0;
 
   const std::string data_sum = nn::checksum(data.u);
   Identity id;
@@ -287,9 +295,11 @@ int run_train(const std::vector<std::string>& args) {
   // dopri5 training: accepted steps over the current window, and totals over the run (kept in
   // the checkpoint; a checkpoint written before they existed counts from the resumed iteration).
   long window_steps = 0, window_steps_count = 0;
-  std::array<std::int64_t, 5> d5 = {0, 0, 0, 0, 0};  // iterations counted, accepted, rejected, evaluations, max accepted
-  const std::array<const char*, 5> d5_keys = {"checkpoint.dopri5_iterations", "checkpoint.dopri5_steps", "checkpoint.dopri5_rejected",
-                                              "checkpoint.dopri5_evaluations", "checkpoint.dopri5_max_steps"};
+  // iterations counted, accepted, rejected, evaluations, max accepted, iterations recorded in chunks (--graph-memory)
+  std::array<std::int64_t, 6> d5 = {0, 0, 0, 0, 0, 0};
+  const std::array<const char*, 6> d5_keys = {"checkpoint.dopri5_iterations", "checkpoint.dopri5_steps", "checkpoint.dopri5_rejected",
+                                              "checkpoint.dopri5_evaluations", "checkpoint.dopri5_max_steps",
+                                              "checkpoint.dopri5_chunked"};
   if (resume && file_exists(ckpt_path)) {
     const nn::ModelFile ck = nn::read_model_file(ckpt_path);
     check_same(id, ck, ckpt_path);
@@ -406,6 +416,7 @@ int run_train(const std::vector<std::string>& args) {
   const long first = next;
   long completed = next;  // iterations done so far
   ode::Stats seen;        // objective.dopri5_stats() at the last callback
+  long seen_chunked = 0;  // objective.dopri5_chunked() at the last callback
   const std::vector<nn::Callback> callbacks = {[&](const nn::StepInfo& s) {
     completed = s.iteration + 1;
     window_sum += s.loss;
@@ -418,6 +429,8 @@ int run_train(const std::vector<std::string>& args) {
       d5[2] += now.n_rejected - seen.n_rejected;
       d5[3] += now.n_rhs - seen.n_rhs;
       d5[4] = std::max(d5[4], accepted);
+      d5[5] += objective.dopri5_chunked() - seen_chunked;
+      seen_chunked = objective.dopri5_chunked();
       window_steps += accepted;
       ++window_steps_count;
       seen = now;
@@ -479,9 +492,11 @@ int run_train(const std::vector<std::string>& args) {
     f.info_numbers["result.dopri5_evaluations_per_iteration"] = per_it[2];
     f.info_ints["result.dopri5_max_steps"] = d5[4];
     f.info_ints["result.dopri5_iterations_counted"] = d5[0];
+    f.info_ints["result.dopri5_chunked_iterations"] = d5[5];
     d5_json = fmt::format(", \"dopri5\": {{\"steps_per_iteration\": {}, \"rejected_per_iteration\": {}, "
-                          "\"evaluations_per_iteration\": {}, \"max_steps\": {}, \"iterations_counted\": {}}}",
-                          json_number(per_it[0]), json_number(per_it[1]), json_number(per_it[2]), d5[4], d5[0]);
+                          "\"evaluations_per_iteration\": {}, \"max_steps\": {}, \"iterations_counted\": {}, "
+                          "\"chunked_iterations\": {}}}",
+                          json_number(per_it[0]), json_number(per_it[1]), json_number(per_it[2]), d5[4], d5[0], d5[5]);
     DGSIM_LOG_INFO("dopri5 training steps: {:.3g} accepted and {:.3g} rejected per iteration (at most {}), {:.3g} evaluations of f",
                    per_it[0], per_it[1], d5[4], per_it[2]);
   }

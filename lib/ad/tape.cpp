@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "lib/ad/divdiff.hpp"
@@ -26,6 +27,14 @@ void Tape::truncate(int n) {
   n_ = n;
   grad_of_.clear();  // gradients of the forgotten part are gone too
 }
+
+std::size_t Tape::bytes(int first) const {
+  std::size_t sum = 0;
+  for (int i = std::max(first, 0); i < n_; ++i) sum += static_cast<std::size_t>(nodes_[static_cast<std::size_t>(i)].value.size());
+  return sum * sizeof(double);
+}
+
+void Tape::shrink() { nodes_.resize(static_cast<std::size_t>(n_)); }
 
 Tape::Node& Tape::push(Op op, int a, int b, int c) {
   if (static_cast<std::size_t>(n_) == nodes_.size()) nodes_.emplace_back();

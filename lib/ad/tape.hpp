@@ -19,6 +19,7 @@
 // so a training loop that records the same graph every step does no heap allocation per op
 // (beyond what BLAS itself does).
 
+#include <cstddef>
 #include <deque>
 #include <vector>
 
@@ -83,6 +84,11 @@ class Tape {
   // n stay valid with their values. Lets a caller keep a recorded prefix (parameters, H(u) of
   // a fixed u) and re-record only what follows it.
   void truncate(int n);
+  // Bytes held by the values of operations first..size()-1: the memory of that part of the
+  // recorded graph.
+  std::size_t bytes(int first = 0) const;
+  // Frees the storage of operations beyond size() (kept for reuse by clear() and truncate()).
+  void shrink();
 
   // A leaf holding a copy of m. requires_grad: whether backward() computes its gradient.
   template <class Derived>

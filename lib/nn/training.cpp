@@ -240,29 +240,70 @@ Block start_block(Model& model, ad::Tape& tape, const PairSet& batch) {
   return {&model, &tape, tape.leaf(batch.u0), tape.leaf(batch.u1), tape.leaf(rows_of(batch.dt, batch.u0.cols()))};
 }
 
-// Records du/ds = Δt f(u) from s = 0 to 1 by dopri5 for all blocks as one system, each block
-// on its own tape and thread, and returns u(1) of each block. A step is attempted by recording
-// its stages; its error norm is computed from their values (not recorded: the step sizes are
-// not differentiated); a rejected attempt is forgotten with Tape::truncate and retried with
-// the controller's smaller step. The FSAL stage of an accepted step is the next one's first.
-// Controller as lib/ode's Dopri5: Hairer's initial step, then Dopri5Control.
-// Adds the accepted and rejected steps and the evaluations of f (of the whole batch) to *stats.
-std::vector<Var> record_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, std::vector<double>* steps_out,
-                               ode::Stats* stats = nullptr) {
+Var dopri5_rhs(const Block& blk, Var y) { return ad::mul(blk.model->time_derivative(y), blk.dt_rows); }
+
+// Records one dopri5 step of size h (in s) from y, with k[0] = f(y) recorded: the stages
+// k[1..6] and the new state, which is the argument of the last stage (its last row of a is b).
+// Without keep_graph each stage's graph is dropped once evaluated (its value becomes a leaf):
+// the memory of one evaluation of f instead of six.
+Var record_dopri5_step(const Block& blk, const ode::ButcherTableau& tab, Var y, std::vector<Var>& k, double h,
+                       bool keep_graph = true) {
+  ad::Tape& tape = *blk.tape;
+  Var y_new;
+  for (int st = 1; st < tab.stages(); ++st) {
+    const int mark = tape.size();
+    Var yi = y;
+    for (int j = 0; j < st; ++j)
+      if (tab.a(st, j) != 0.0) yi = ad::add(yi, ad::scale(k[static_cast<size_t>(j)], h * tab.a(st, j)));
+    Var ki = dopri5_rhs(blk, yi);
+    if (!keep_graph) {
+      const Mat yv = yi.value(), kv = ki.value();
+      tape.truncate(mark);
+      yi = tape.leaf(yv);
+      ki = tape.leaf(kv);
+    }
+    if (st == tab.stages() - 1) y_new = yi;
+    k[static_cast<size_t>(st)] = ki;
+  }
+  return y_new;
+}
+
+// The outcome of run_dopri5.
+struct Dopri5Run {
+  std::vector<double> steps;  // accepted step sizes in s (they sum to 1)
+  std::vector<Var> y_end;     // u(1) of each block, when the whole integration is recorded
+  bool recorded = false;      // y_end holds the graph of every accepted step
+  double step_bytes = 0;      // memory of the last accepted step's graph, summed over blocks
+};
+
+// Integrates du/ds = Δt f(u) from s = 0 to 1 by dopri5 for all blocks as one system, each
+// block on its own tape and thread. A step is attempted by recording its stages; its error
+// norm is computed from their values (not recorded: the step sizes are not differentiated); a
+// rejected attempt is forgotten with Tape::truncate and retried with the controller's smaller
+// step. The FSAL stage of an accepted step is the next one's first. Controller as lib/ode's
+// Dopri5: Hairer's initial step, then Dopri5Control.
+// record: keep the graph of every accepted step, as long as it stays within max_bytes (> 0; 0:
+// no bound), counted as forward bytes times backward_factor; past that, and from the start
+// without record, each accepted step's graph is dropped once the step is taken (only the step
+// sizes are kept, for replay_dopri5). Adds the accepted and rejected steps and the evaluations
+// of f (of the whole batch) to *stats.
+Dopri5Run run_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, bool record, double max_bytes,
+                     double backward_factor, ode::Stats* stats = nullptr) {
   const ode::ButcherTableau& tab = ode::tableau("dopri5");
   const int parts = static_cast<int>(blocks.size()), s_n = tab.stages();
   const Eigen::Index n = blocks[0].u0.cols();
   std::vector<Eigen::Index> first(static_cast<size_t>(parts) + 1, 0);  // first row of each block
   for (int w = 0; w < parts; ++w) first[static_cast<size_t>(w) + 1] = first[static_cast<size_t>(w)] + blocks[static_cast<size_t>(w)].u0.rows();
   const Eigen::Index b = first.back();
-  const auto f = [](const Block& blk, Var y) { return ad::mul(blk.model->time_derivative(y), blk.dt_rows); };
+  std::vector<int> start(static_cast<size_t>(parts));  // each tape's size before the integration
+  for (int w = 0; w < parts; ++w) start[static_cast<size_t>(w)] = blocks[static_cast<size_t>(w)].tape->size();
 
   std::vector<Var> y(static_cast<size_t>(parts));
   std::vector<std::vector<Var>> k(static_cast<size_t>(parts), std::vector<Var>(static_cast<size_t>(s_n)));
   run_parallel(parts, [&](int w) {
     const auto i = static_cast<size_t>(w);
     y[i] = blocks[i].u0;
-    k[i][0] = f(blocks[i], y[i]);
+    k[i][0] = dopri5_rhs(blocks[i], y[i]);
   });
 
   // Hairer's initial step on plain values; its extra evaluation is recorded and forgotten.
@@ -280,7 +321,7 @@ std::vector<Var> record_dopri5(const std::vector<Block>& blocks, const LossOptio
       const Block& blk = blocks[i];
       const Eigen::Index r0 = first[i], rows = first[i + 1] - r0;
       const int mark = blk.tape->size();
-      out.middleRows(r0, rows) = f(blk, blk.tape->leaf(ym.middleRows(r0, rows))).value();
+      out.middleRows(r0, rows) = dopri5_rhs(blk, blk.tape->leaf(ym.middleRows(r0, rows))).value();
       blk.tape->truncate(mark);
     });
   };
@@ -290,7 +331,8 @@ std::vector<Var> record_dopri5(const std::vector<Block>& blocks, const LossOptio
                                               Eigen::Map<const Vec>(f0.data(), b * n), 5, 0.0, tol, work_y, work_f);
 
   ode::Dopri5Control control;
-  std::vector<double> steps;
+  Dopri5Run run;
+  run.recorded = record;
   std::vector<Var> y_new(static_cast<size_t>(parts));
   std::vector<int> mark(static_cast<size_t>(parts));
   std::vector<double> err_sum(static_cast<size_t>(parts));
@@ -303,20 +345,13 @@ std::vector<Var> record_dopri5(const std::vector<Block>& blocks, const LossOptio
     const double h_try = h;
     run_parallel(parts, [&](int w) {
       const auto i = static_cast<size_t>(w);
-      std::vector<Var>& kw = k[i];
       mark[i] = blocks[i].tape->size();
-      for (int st = 1; st < s_n; ++st) {  // the last row of a is b: the last stage is f(y_new)
-        Var yi = y[i];
-        for (int j = 0; j < st; ++j)
-          if (tab.a(st, j) != 0.0) yi = ad::add(yi, ad::scale(kw[static_cast<size_t>(j)], h_try * tab.a(st, j)));
-        if (st == s_n - 1) y_new[i] = yi;
-        kw[static_cast<size_t>(st)] = f(blocks[i], yi);
-      }
+      y_new[i] = record_dopri5_step(blocks[i], tab, y[i], k[i], h_try, run.recorded);
       // Error norm as lib/ode's Dopri5: e = h sum_j (b_j - b_hat_j) k_j, sk = atol + rtol max(|y0|, |y1|).
       const Mat& y0v = y[i].value();
       const Mat& y1v = y_new[i].value();
       std::vector<const Mat*> kv(static_cast<size_t>(s_n));
-      for (int j = 0; j < s_n; ++j) kv[static_cast<size_t>(j)] = &kw[static_cast<size_t>(j)].value();
+      for (int j = 0; j < s_n; ++j) kv[static_cast<size_t>(j)] = &k[i][static_cast<size_t>(j)].value();
       double sum = 0.0;
       for (Eigen::Index c = 0; c < n; ++c)
         for (Eigen::Index r = 0; r < y0v.rows(); ++r) {
@@ -332,35 +367,67 @@ std::vector<Var> record_dopri5(const std::vector<Block>& blocks, const LossOptio
     for (double e : err_sum) err += e;
     err = std::sqrt(err / static_cast<double>(b * n));
     if (control.judge(err, h)) {
-      steps.push_back(h_try);
+      run.steps.push_back(h_try);
       s += h_try;
+      double step_bytes = 0, graph_bytes = 0;
       for (int w = 0; w < parts; ++w) {
         const auto i = static_cast<size_t>(w);
-        y[i] = y_new[i];
-        k[i][0] = k[i][static_cast<size_t>(s_n - 1)];
+        step_bytes += static_cast<double>(blocks[i].tape->bytes(mark[i]));
+        graph_bytes += static_cast<double>(blocks[i].tape->bytes(start[i]));
       }
+      if (run.recorded) run.step_bytes = step_bytes;
+      const bool overflow = run.recorded && max_bytes > 0 && graph_bytes * backward_factor > max_bytes;
+      if (overflow) run.recorded = false;
+      run_parallel(parts, [&](int w) {
+        const auto i = static_cast<size_t>(w);
+        if (run.recorded) {
+          y[i] = y_new[i];
+          k[i][0] = k[i][static_cast<size_t>(s_n - 1)];
+          return;
+        }
+        // Keep the values only: the new state and its FSAL stage become leaves.
+        const Mat yv = y_new[i].value(), kv = k[i][static_cast<size_t>(s_n - 1)].value();
+        blocks[i].tape->truncate(start[i]);
+        if (overflow) blocks[i].tape->shrink();  // free the graph recorded so far
+        y[i] = blocks[i].tape->leaf(yv);
+        k[i][0] = blocks[i].tape->leaf(kv);
+      });
       if (last) {
-        DGSIM_LOG_DEBUG("dopri5 training step: {} accepted, {} rejected steps", steps.size(), attempt + 1 - static_cast<long>(steps.size()));
-        if (steps_out) *steps_out = steps;
+        DGSIM_LOG_DEBUG("dopri5 training step: {} accepted, {} rejected steps", run.steps.size(), attempt + 1 - static_cast<long>(run.steps.size()));
         if (stats) {  // f at u0, Hairer's trial evaluation, then 6 new stages per attempt (FSAL)
-          const long attempts = attempt + 1, accepted = static_cast<long>(steps.size());
+          const long attempts = attempt + 1, accepted = static_cast<long>(run.steps.size());
           stats->n_steps += accepted;
           stats->n_rejected += attempts - accepted;
           stats->n_rhs += 2 + 6 * attempts;
         }
-        return y;
+        if (run.recorded) run.y_end = y;
+        return run;
       }
     } else {
       for (int w = 0; w < parts; ++w) blocks[static_cast<size_t>(w)].tape->truncate(mark[static_cast<size_t>(w)]);
     }
     if (!std::isfinite(h) || !(h > 1e-14))
-      throw NumericalError(fmt::format("dopri5 training step: step size underflow ({:.3g} of Δt) after {} steps", h, steps.size()));
+      throw NumericalError(fmt::format("dopri5 training step: step size underflow ({:.3g} of Δt) after {} steps", h, run.steps.size()));
   }
   throw NumericalError(fmt::format("dopri5 training step: more than {} steps within one Δt", opt.max_steps));
 }
 
+// Records dopri5 with the given accepted step sizes (no error control) from a block's u0 and
+// returns u(1): the graph run_dopri5 records for these steps.
+Var replay_dopri5(const Block& blk, const std::vector<double>& steps) {
+  const ode::ButcherTableau& tab = ode::tableau("dopri5");
+  std::vector<Var> k(static_cast<size_t>(tab.stages()));
+  Var y = blk.u0;
+  k[0] = dopri5_rhs(blk, y);
+  for (double h : steps) {
+    y = record_dopri5_step(blk, tab, y, k, h);
+    k[0] = k[static_cast<size_t>(tab.stages() - 1)];
+  }
+  return y;
+}
+
 // The loss of a block whose states were recorded by start_block: dg, or one step of the scheme
-// (dopri5: y_end, recorded by record_dopri5).
+// (dopri5: y_end, recorded by run_dopri5 or replay_dopri5).
 Var block_loss(const Block& blk, const PairSet& batch, const LossOptions& opt, Var y_end = {}) {
   ad::Tape& tape = *blk.tape;
   Model& model = *blk.model;
@@ -387,14 +454,15 @@ Var block_loss(const Block& blk, const PairSet& batch, const LossOptions& opt, V
 Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const LossOptions& opt, std::vector<double>* steps) {
   const Block blk = start_block(model, tape, batch);
   if (opt.scheme != Scheme::dopri5) return block_loss(blk, batch, opt);
-  const Var y_end = record_dopri5({blk}, opt, steps)[0];
-  return block_loss(blk, batch, opt, y_end);
+  Dopri5Run run = run_dopri5({blk}, opt, true, 0.0, 1.0);
+  if (steps) *steps = run.steps;
+  return block_loss(blk, batch, opt, run.y_end[0]);
 }
 
 namespace {
 
 // The dopri5 loss of a pair set without recording the integration: lib/ode's Dopri5 (the same
-// controller and error norm as record_dopri5, so the same steps) on the set as one system in
+// controller and error norm as run_dopri5, so the same steps) on the set as one system in
 // the normalised time s in [0, 1], each evaluation of f recorded and forgotten. Memory is one
 // evaluation's instead of every stage of every step.
 double plain_dopri5_loss(Model& model, const PairSet& part, const LossOptions& opt) {
@@ -539,14 +607,78 @@ double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, V
     blocks[i] = start_block(*models[i], *tapes_[i], parts == 1 ? scratch_ : parts_[i]);
   });
   std::vector<Var> y_end(static_cast<size_t>(parts));
-  if (opt_.scheme == Scheme::dopri5) y_end = record_dopri5(blocks, opt_, nullptr, &dopri5_stats_);  // one system for all blocks
-  run_parallel(parts, [&](int w) {
-    const auto i = static_cast<size_t>(w);
-    const Var loss = block_loss(blocks[i], parts == 1 ? scratch_ : parts_[i], opt_, y_end[i]);
-    tapes_[i]->backward(loss);
-    models[i]->gradient(grads_[i]);
-    losses_[i] = loss.value()(0, 0);
-  });
+  std::vector<double> factor(static_cast<size_t>(parts), 0.0);  // graph bytes after / before backward
+  bool recorded = true;
+  if (opt_.scheme == Scheme::dopri5) {  // one system for all blocks
+    const double budget = opt_.max_graph_bytes;
+    const bool fits = !(budget > 0) || last_steps_ == 0 ||
+                      row_step_bytes_ * backward_factor_ * static_cast<double>(last_steps_ * b) <= budget;
+    Dopri5Run run = run_dopri5(blocks, opt_, fits, budget, backward_factor_, &dopri5_stats_);
+    if (run.step_bytes > 0) row_step_bytes_ = run.step_bytes / static_cast<double>(b);  // 0: not measured
+    last_steps_ = static_cast<long>(run.steps.size());
+    recorded = run.recorded;
+    if (recorded) {
+      y_end = run.y_end;
+    } else {
+      replay_steps_ = std::move(run.steps);
+    }
+  }
+  if (recorded) {
+    run_parallel(parts, [&](int w) {
+      const auto i = static_cast<size_t>(w);
+      const Var loss = block_loss(blocks[i], parts == 1 ? scratch_ : parts_[i], opt_, y_end[i]);
+      const double before = static_cast<double>(tapes_[i]->bytes());
+      tapes_[i]->backward(loss);
+      factor[i] = static_cast<double>(tapes_[i]->bytes()) / before;
+      models[i]->gradient(grads_[i]);
+      losses_[i] = loss.value()(0, 0);
+    });
+    if (opt_.scheme == Scheme::dopri5) backward_factor_ = *std::max_element(factor.begin(), factor.end());
+  } else {
+    // The graph of the whole batch would exceed the bound: record the accepted steps again on
+    // chunks of rows, one chunk at a time, each with its backward sweep. Every row's loss
+    // depends on its own row only once the step sizes are fixed, so the weighted sum of the
+    // chunks' gradients is the batch's.
+    const double per_row = row_step_bytes_ * backward_factor_ * static_cast<double>(replay_steps_.size());
+    const auto cap = static_cast<Eigen::Index>(std::max(1.0, std::floor(opt_.max_graph_bytes / parts / per_row)));
+    if (chunked_++ == 0) {
+      DGSIM_LOG_INFO("dopri5 training: the batch's graph over {} steps needs about {:.3g} GiB, more than the bound of {:.3g} GiB; "
+                     "recording it in chunks of at most {} pairs (one more forward pass per iteration)",
+                     replay_steps_.size(), per_row * static_cast<double>(b) / 1073741824.0, opt_.max_graph_bytes / 1073741824.0,
+                     cap);
+    }
+    DGSIM_LOG_DEBUG("dopri5 training step in chunks of at most {} pairs: {} steps, {:.3g} MB per pair and step, backward factor {:.3g}",
+                    cap, replay_steps_.size(), row_step_bytes_ / 1048576.0, backward_factor_);
+    std::vector<double> chunk_row_step(static_cast<size_t>(parts), 0.0);
+    chunks_.resize(static_cast<size_t>(parts));
+    chunk_grads_.resize(static_cast<size_t>(parts));
+    run_parallel(parts, [&](int w) {
+      const auto i = static_cast<size_t>(w);
+      const PairSet& mine = parts == 1 ? scratch_ : parts_[i];
+      const Eigen::Index rows = mine.u0.rows(), n_chunks = (rows + cap - 1) / cap;
+      grads_[i].setZero(theta.size());
+      losses_[i] = 0.0;
+      for (Eigen::Index c = 0; c < n_chunks; ++c) {
+        const auto [c0, c1] = block(rows, static_cast<int>(c), static_cast<int>(n_chunks));
+        slice(mine, c0, c1, chunks_[i]);
+        const Block blk = start_block(*models[i], *tapes_[i], chunks_[i]);
+        const Var loss = block_loss(blk, chunks_[i], opt_, replay_dopri5(blk, replay_steps_));
+        const double before = static_cast<double>(tapes_[i]->bytes());
+        tapes_[i]->backward(loss);
+        if (c == 0) {  // the graph's measure for the next iteration's prediction
+          factor[i] = static_cast<double>(tapes_[i]->bytes()) / before;
+          chunk_row_step[i] = before / static_cast<double>((c1 - c0) * static_cast<Eigen::Index>(replay_steps_.size()));
+        }
+        models[i]->gradient(chunk_grads_[i]);
+        const double share = static_cast<double>(c1 - c0) / static_cast<double>(rows);
+        losses_[i] += share * loss.value()(0, 0);
+        grads_[i] += share * chunk_grads_[i];
+      }
+      tapes_[i]->shrink();  // free what the larger graph of a recorded batch left behind
+    });
+    backward_factor_ = *std::max_element(factor.begin(), factor.end());
+    row_step_bytes_ = *std::max_element(chunk_row_step.begin(), chunk_row_step.end());
+  }
   if (parts == 1) {
     grad = grads_[0];
     return losses_[0];

@@ -82,6 +82,11 @@ struct LossOptions {
   double rtol = 1e-7;      // dopri5 only
   double atol = 1e-9;
   long max_steps = 10000;  // dopri5: accepted + rejected steps per pair set; NumericalError beyond
+  // dopri5 training (PairObjective): bound on the memory of a batch's recorded graph, forward
+  // and backward, in bytes (0: none). A batch whose graph would exceed it is recorded again in
+  // chunks of rows with the accepted step sizes of a first pass: the same loss and gradient for
+  // one more forward pass.
+  double max_graph_bytes = 0;
 };
 
 // Clears `tape`, binds the model to it and records the loss of `batch` ([1, 1]). dopri5: the
@@ -134,6 +139,9 @@ class PairObjective : public Objective {
   // dopri5 training: accepted and rejected steps and evaluations of f on the batch, summed
   // over every evaluate_with_gradient so far (zero for the other schemes).
   const ode::Stats& dopri5_stats() const { return dopri5_stats_; }
+  // dopri5 training: how many evaluate_with_gradient calls recorded their batch in chunks, to
+  // stay within LossOptions::max_graph_bytes.
+  long dopri5_chunked() const { return chunked_; }
 
  private:
   Model& model_;
@@ -149,6 +157,16 @@ class PairObjective : public Objective {
   std::vector<double> losses_;                    // [workers]
   PairSet scratch_;
   ode::Stats dopri5_stats_;
+  // dopri5 under max_graph_bytes: forward graph bytes per row and accepted step, and the ratio
+  // of the graph after the backward sweep to the forward graph, both from the last iteration
+  // that measured them; the last iteration's accepted steps; the chunked replay's buffers.
+  double row_step_bytes_ = 0;
+  double backward_factor_ = 3;
+  long last_steps_ = 0;
+  long chunked_ = 0;
+  std::vector<double> replay_steps_;
+  std::vector<PairSet> chunks_;
+  std::vector<Vec> chunk_grads_;
 };
 
 struct StepInfo {

@@ -206,3 +206,20 @@ TEST_CASE("ad: shape errors throw and record nothing") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("ad: bytes counts the values recorded, truncate and clear forget them") {
+  Tape tape;
+  const Var x = tape.leaf(Mat::Ones(3, 4));
+  CHECK(tape.bytes() == 12 * sizeof(double));
+  const int mark = tape.size();
+  const Var y = tanh(matmul(x, tape.leaf(Mat::Ones(4, 2))));  // [4, 2] leaf, [3, 2] product and tanh
+  CHECK(y.rows() == 3);
+  CHECK(tape.bytes(mark) == (8 + 6 + 6) * sizeof(double));
+  CHECK(tape.bytes() == (12 + 20) * sizeof(double));
+  tape.truncate(mark);
+  CHECK(tape.bytes() == 12 * sizeof(double));
+  tape.shrink();  // frees the forgotten operations' storage; what is kept stays valid
+  CHECK(tape.value(x) == Mat::Ones(3, 4));
+  tape.clear();
+  CHECK(tape.bytes() == 0);
+}
