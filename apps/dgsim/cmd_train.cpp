@@ -150,7 +150,7 @@ int run_train(const std::vector<std::string>& args) {
   std::string data_path, model_name, integrator, output, log_path, friction_opt = "auto";
   long iterations = 0, batch = 0, eval_every = 0, checkpoint_every = 0;
   double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0, step_dt = 0, checkpoint_seconds = 600,
-         graph_memory = 4;
+         graph_memory = 8;
   std::string lr_decay = "none";
   int hidden = 200, threads = 1;
   std::uint64_t seed = 0;
@@ -179,7 +179,7 @@ int run_train(const std::vector<std::string>& args) {
       ("rtol", po::value(&rtol), "dopri5 training steps: relative tolerance (default 1e-7, torchdiffeq's)")
       ("atol", po::value(&atol), "dopri5 training steps: absolute tolerance (default 1e-9)")
       ("graph-memory", po::value(&graph_memory),
-       "dopri5 training: bound on the memory of a batch's recorded graph, in GiB (default 4). A batch whose graph "
+       "dopri5 training: bound on the memory of a batch's recorded graph, in GiB (default 8). A batch whose graph "
        "would exceed it (many steps per Δt) is recorded again in chunks of pairs with the same step sizes: the same "
        "loss and gradient for one more forward pass")
       ("seed", po::value(&seed), "seed of the initial weights and of the batches")

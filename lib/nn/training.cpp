@@ -599,20 +599,25 @@ double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, V
     copy.params().theta() = theta;
     models.push_back(&copy);
   }
+  // dopri5 under a graph bound: record the whole batch unless the last iteration's steps and
+  // graph size predict it would not fit. Then only the step sizes are found on the batch, on
+  // tapes of their own (their buffers keep the batch's shapes, tapes_ the chunks').
+  const double budget = opt_.max_graph_bytes;
+  const bool fits = opt_.scheme != Scheme::dopri5 || !(budget > 0) || last_steps_ == 0 ||
+                    row_step_bytes_ * backward_factor_ * static_cast<double>(last_steps_ * b) <= budget;
+  if (!fits)
+    while (static_cast<int>(probe_tapes_.size()) < workers_) probe_tapes_.push_back(std::make_unique<ad::Tape>());
   std::vector<Block> blocks(static_cast<size_t>(parts));
   run_parallel(parts, [&](int w) {
     const auto [r0, r1] = block(b, w, parts);
     const auto i = static_cast<size_t>(w);
     if (parts > 1) slice(scratch_, r0, r1, parts_[i]);
-    blocks[i] = start_block(*models[i], *tapes_[i], parts == 1 ? scratch_ : parts_[i]);
+    blocks[i] = start_block(*models[i], fits ? *tapes_[i] : *probe_tapes_[i], parts == 1 ? scratch_ : parts_[i]);
   });
   std::vector<Var> y_end(static_cast<size_t>(parts));
   std::vector<double> factor(static_cast<size_t>(parts), 0.0);  // graph bytes after / before backward
   bool recorded = true;
   if (opt_.scheme == Scheme::dopri5) {  // one system for all blocks
-    const double budget = opt_.max_graph_bytes;
-    const bool fits = !(budget > 0) || last_steps_ == 0 ||
-                      row_step_bytes_ * backward_factor_ * static_cast<double>(last_steps_ * b) <= budget;
     Dopri5Run run = run_dopri5(blocks, opt_, fits, budget, backward_factor_, &dopri5_stats_);
     if (run.step_bytes > 0) row_step_bytes_ = run.step_bytes / static_cast<double>(b);  // 0: not measured
     last_steps_ = static_cast<long>(run.steps.size());
@@ -655,11 +660,13 @@ double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, V
     run_parallel(parts, [&](int w) {
       const auto i = static_cast<size_t>(w);
       const PairSet& mine = parts == 1 ? scratch_ : parts_[i];
-      const Eigen::Index rows = mine.u0.rows(), n_chunks = (rows + cap - 1) / cap;
+      // Chunks of equal size but the last, so that the tape's buffers keep their shapes.
+      const Eigen::Index rows = mine.u0.rows(), n_chunks = (rows + cap - 1) / cap, size = (rows + n_chunks - 1) / n_chunks;
       grads_[i].setZero(theta.size());
       losses_[i] = 0.0;
       for (Eigen::Index c = 0; c < n_chunks; ++c) {
-        const auto [c0, c1] = block(rows, static_cast<int>(c), static_cast<int>(n_chunks));
+        const Eigen::Index c0 = c * size, c1 = std::min(rows, c0 + size);
+        if (c0 >= c1) break;
         slice(mine, c0, c1, chunks_[i]);
         const Block blk = start_block(*models[i], *tapes_[i], chunks_[i]);
         const Var loss = block_loss(blk, chunks_[i], opt_, replay_dopri5(blk, replay_steps_));

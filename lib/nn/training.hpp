@@ -165,6 +165,7 @@ class PairObjective : public Objective {
   long last_steps_ = 0;
   long chunked_ = 0;
   std::vector<double> replay_steps_;
+  std::vector<std::unique_ptr<ad::Tape>> probe_tapes_;  // [workers], created when first needed
   std::vector<PairSet> chunks_;
   std::vector<Vec> chunk_grads_;
 };
