@@ -588,6 +588,56 @@ PairObjective::PairObjective(Model& model, const PairSet& train, long batch, std
   losses_.resize(static_cast<size_t>(workers_));
 }
 
+// dopri5 under the graph bound, when the batch's graph would exceed it: records the accepted
+// steps (replay_steps_) again on chunks of rows, one chunk at a time, each with its backward
+// sweep. Every row's loss depends on its own row only once the step sizes are fixed, so the
+// weighted sum of the chunks' losses and gradients is the batch's. Fills losses_ and grads_.
+void PairObjective::replay_in_chunks(const Vec& theta, const std::vector<Model*>& models, Eigen::Index b) {
+  const int parts = static_cast<int>(models.size());
+  std::vector<double> factor(static_cast<size_t>(parts), 0.0);
+  const double per_row = row_step_bytes_ * backward_factor_ * static_cast<double>(replay_steps_.size());
+  const auto cap = static_cast<Eigen::Index>(std::max(1.0, std::floor(opt_.max_graph_bytes / parts / per_row)));
+  if (chunked_++ == 0) {
+    DGSIM_LOG_INFO("dopri5 training: the batch's graph over {} steps needs about {:.3g} GiB, more than the bound of {:.3g} GiB; "
+                   "recording it in chunks of at most {} pairs (one more forward pass per iteration)",
+                   replay_steps_.size(), per_row * static_cast<double>(b) / 1073741824.0, opt_.max_graph_bytes / 1073741824.0,
+                   cap);
+  }
+  DGSIM_LOG_DEBUG("dopri5 training step in chunks of at most {} pairs: {} steps, {:.3g} MB per pair and step, backward factor {:.3g}",
+                  cap, replay_steps_.size(), row_step_bytes_ / 1048576.0, backward_factor_);
+  std::vector<double> chunk_row_step(static_cast<size_t>(parts), 0.0);
+  chunks_.resize(static_cast<size_t>(parts));
+  chunk_grads_.resize(static_cast<size_t>(parts));
+  run_parallel(parts, [&](int w) {
+    const auto i = static_cast<size_t>(w);
+    const PairSet& mine = parts == 1 ? scratch_ : parts_[i];
+    // Chunks of equal size but the last, so that the tape's buffers keep their shapes.
+    const Eigen::Index rows = mine.u0.rows(), n_chunks = (rows + cap - 1) / cap, size = (rows + n_chunks - 1) / n_chunks;
+    grads_[i].setZero(theta.size());
+    losses_[i] = 0.0;
+    for (Eigen::Index c = 0; c < n_chunks; ++c) {
+      const Eigen::Index c0 = c * size, c1 = std::min(rows, c0 + size);
+      if (c0 >= c1) break;
+      slice(mine, c0, c1, chunks_[i]);
+      const Block blk = start_block(*models[i], *tapes_[i], chunks_[i]);
+      const Var loss = block_loss(blk, chunks_[i], opt_, replay_dopri5(blk, replay_steps_));
+      const double before = static_cast<double>(tapes_[i]->bytes());
+      tapes_[i]->backward(loss);
+      if (c == 0) {  // the graph's measure for the next iteration's prediction
+        factor[i] = static_cast<double>(tapes_[i]->bytes()) / before;
+        chunk_row_step[i] = before / static_cast<double>((c1 - c0) * static_cast<Eigen::Index>(replay_steps_.size()));
+      }
+      models[i]->gradient(chunk_grads_[i]);
+      const double share = static_cast<double>(c1 - c0) / static_cast<double>(rows);
+      losses_[i] += share * loss.value()(0, 0);
+      grads_[i] += share * chunk_grads_[i];
+    }
+    tapes_[i]->shrink();  // free what the larger graph of a recorded batch left behind
+  });
+  backward_factor_ = *std::max_element(factor.begin(), factor.end());
+  row_step_bytes_ = *std::max_element(chunk_row_step.begin(), chunk_row_step.end());
+}
+
 double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, Vec& grad) {
   if (&theta != &model_.params().theta()) throw Error("PairObjective: theta must be the model's parameter vector");
   gather(train_, batch_indices(train_.size(), batch_, seed_, iteration), scratch_);
@@ -640,51 +690,7 @@ double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, V
     });
     if (opt_.scheme == Scheme::dopri5) backward_factor_ = *std::max_element(factor.begin(), factor.end());
   } else {
-    // The graph of the whole batch would exceed the bound: record the accepted steps again on
-    // chunks of rows, one chunk at a time, each with its backward sweep. Every row's loss
-    // depends on its own row only once the step sizes are fixed, so the weighted sum of the
-    // chunks' gradients is the batch's.
-    const double per_row = row_step_bytes_ * backward_factor_ * static_cast<double>(replay_steps_.size());
-    const auto cap = static_cast<Eigen::Index>(std::max(1.0, std::floor(opt_.max_graph_bytes / parts / per_row)));
-    if (chunked_++ == 0) {
-      DGSIM_LOG_INFO("dopri5 training: the batch's graph over {} steps needs about {:.3g} GiB, more than the bound of {:.3g} GiB; "
-                     "recording it in chunks of at most {} pairs (one more forward pass per iteration)",
-                     replay_steps_.size(), per_row * static_cast<double>(b) / 1073741824.0, opt_.max_graph_bytes / 1073741824.0,
-                     cap);
-    }
-    DGSIM_LOG_DEBUG("dopri5 training step in chunks of at most {} pairs: {} steps, {:.3g} MB per pair and step, backward factor {:.3g}",
-                    cap, replay_steps_.size(), row_step_bytes_ / 1048576.0, backward_factor_);
-    std::vector<double> chunk_row_step(static_cast<size_t>(parts), 0.0);
-    chunks_.resize(static_cast<size_t>(parts));
-    chunk_grads_.resize(static_cast<size_t>(parts));
-    run_parallel(parts, [&](int w) {
-      const auto i = static_cast<size_t>(w);
-      const PairSet& mine = parts == 1 ? scratch_ : parts_[i];
-      // Chunks of equal size but the last, so that the tape's buffers keep their shapes.
-      const Eigen::Index rows = mine.u0.rows(), n_chunks = (rows + cap - 1) / cap, size = (rows + n_chunks - 1) / n_chunks;
-      grads_[i].setZero(theta.size());
-      losses_[i] = 0.0;
-      for (Eigen::Index c = 0; c < n_chunks; ++c) {
-        const Eigen::Index c0 = c * size, c1 = std::min(rows, c0 + size);
-        if (c0 >= c1) break;
-        slice(mine, c0, c1, chunks_[i]);
-        const Block blk = start_block(*models[i], *tapes_[i], chunks_[i]);
-        const Var loss = block_loss(blk, chunks_[i], opt_, replay_dopri5(blk, replay_steps_));
-        const double before = static_cast<double>(tapes_[i]->bytes());
-        tapes_[i]->backward(loss);
-        if (c == 0) {  // the graph's measure for the next iteration's prediction
-          factor[i] = static_cast<double>(tapes_[i]->bytes()) / before;
-          chunk_row_step[i] = before / static_cast<double>((c1 - c0) * static_cast<Eigen::Index>(replay_steps_.size()));
-        }
-        models[i]->gradient(chunk_grads_[i]);
-        const double share = static_cast<double>(c1 - c0) / static_cast<double>(rows);
-        losses_[i] += share * loss.value()(0, 0);
-        grads_[i] += share * chunk_grads_[i];
-      }
-      tapes_[i]->shrink();  // free what the larger graph of a recorded batch left behind
-    });
-    backward_factor_ = *std::max_element(factor.begin(), factor.end());
-    row_step_bytes_ = *std::max_element(chunk_row_step.begin(), chunk_row_step.end());
+    replay_in_chunks(theta, models, b);
   }
   if (parts == 1) {
     grad = grads_[0];

@@ -144,6 +144,8 @@ class PairObjective : public Objective {
   long dopri5_chunked() const { return chunked_; }
 
  private:
+  void replay_in_chunks(const Vec& theta, const std::vector<Model*>& models, Eigen::Index b);
+
   Model& model_;
   const PairSet& train_;
   long batch_;
