@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""How much the draw of the test series moves Deriv. for the PDE cells of a reproduce-paper run.
+
+Every trial of a PDE dataset shares one draw of the data (the authors' numpy seed 1, ours
+seed 0), so the spread over trials leaves out what the draw does. This scores each trained
+model of the run on the test series of other draws (`dgsim generate DATASET --seed D`, kept
+in OUT/draws/) with `dgsim predict --n-steps 1 --json` (Deriv. covers every test state; one
+rollout step keeps it cheap), and prints per model: Deriv. on draw 0 (the run's own data),
+mean ± sample sd and range over the draws, and the ratio to the zero model's Deriv. (the mean
+square of the true du/dt over the draw's test series) with its correlation over the draws.
+
+usage: draw_study.py --out paper-run --dataset cahn-hilliard --rows node-rk2,hnn-rk2,dgnet-dg
+                     [--seeds 0-2] [--draws 0-8] [--dgsim build/apps/dgsim]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+
+def int_range(text):
+    """'0-8' or '0,3,5' -> list of ints."""
+    out = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def zero_model_deriv(path):
+    """Mean over the test series' states and sites of (du/dt)^2: Deriv. of a model that outputs 0."""
+    with h5py.File(path, "r") as f:
+        test = f["trajectories/split"][()] == 1
+        return float(np.mean(f["t0_fields/dudt"][()][test] ** 2))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", required=True, help="reproduce-paper output folder (data/, models/)")
+    ap.add_argument("--dataset", required=True, choices=["kdv", "cahn-hilliard"])
+    ap.add_argument("--rows", required=True, help="cells' rows, comma-separated: node-rk2, hnn-rk2, dgnet-dg, ...")
+    ap.add_argument("--seeds", default="0-2", help="trials (training seeds), e.g. 0-2")
+    ap.add_argument("--draws", default="0-8", help="data seeds, e.g. 0-8; 0 is the run's own data")
+    ap.add_argument("--dgsim", default="dgsim")
+    a = ap.parse_args()
+
+    draws = int_range(a.draws)
+    if len(draws) < 2:
+        sys.exit(f"draw_study: --draws {a.draws!r} gives {len(draws)} draw; give at least two")
+    os.makedirs(os.path.join(a.out, "draws"), exist_ok=True)
+    paths = {}
+    for d in draws:
+        own = os.path.join(a.out, "data", f"{a.dataset}-seed{d}.h5")
+        path = own if d == 0 else os.path.join(a.out, "draws", f"{a.dataset}-seed{d}.h5")
+        if d == 0 and not os.path.exists(own):
+            sys.exit(f"draw_study: {own} not found (the run's data, draw 0)")
+        if not os.path.exists(path):
+            tmp = path + ".part.h5"
+            subprocess.run([a.dgsim, "generate", a.dataset, "--seed", str(d), "-q", "-o", tmp], check=True)
+            os.replace(tmp, path)
+        paths[d] = path
+    zero = np.array([zero_model_deriv(paths[d]) for d in draws])
+
+    models = []
+    for row in a.rows.split(","):
+        for s in int_range(a.seeds):
+            m = os.path.join(a.out, "models", f"{a.dataset}--{row}--{s}.h5")
+            if os.path.exists(m):
+                models.append((f"{row}, seed {s}", m))
+    if not models:
+        sys.exit(f"draw_study: no model files {a.out}/models/{a.dataset}--ROW--SEED.h5 for rows {a.rows} and seeds {a.seeds}")
+
+    print(f"{a.dataset}: Deriv. (raw mean square) of each model on the test series of draws {a.draws}")
+    print(f"zero model (mean square of du/dt) per draw: " + ", ".join(f"{z:.4g}" for z in zero))
+    print("| model | draw 0 | mean ± sd | range | ratio to the zero model | correlation |")
+    print("|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, m in models:
+            values = []
+            for d in draws:
+                out = subprocess.run([a.dgsim, "predict", "--model", m, "--data", paths[d], "--integrator", "rk2",
+                                      "--n-steps", "1", "-q", "--json", "-o", os.path.join(tmp, "p.h5")],
+                                     check=True, capture_output=True, text=True).stdout
+                values.append(json.loads(out)["metrics"]["deriv"])
+            v = np.array(values)
+            ratio = v / zero
+            corr = float(np.corrcoef(v, zero)[0, 1]) if np.std(v) > 0 and np.std(zero) > 0 else float("nan")
+            first = values[draws.index(0)] if 0 in draws else float("nan")
+            print(f"| {name} | {first:.4g} | {v.mean():.4g} ± {statistics.stdev(values):.2g} | "
+                  f"{v.min():.4g}-{v.max():.4g} | {ratio.min():.3g}-{ratio.max():.3g} | {corr:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
