@@ -295,6 +295,7 @@ int run_train(const std::vector<std::string>& args) {
   // dopri5 training: accepted steps over the current window, and totals over the run (kept in
   // the checkpoint; a checkpoint written before they existed counts from the resumed iteration).
   long window_steps = 0, window_steps_count = 0;
+  nn::GraphEstimate graph_est;  // the objective's, as of the last completed iteration (--graph-memory decisions)
   // iterations counted, accepted, rejected, evaluations, max accepted, iterations recorded in chunks (--graph-memory)
   std::array<std::int64_t, 6> d5 = {0, 0, 0, 0, 0, 0};
   const std::array<const char*, 6> d5_keys = {"checkpoint.dopri5_iterations", "checkpoint.dopri5_steps", "checkpoint.dopri5_rejected",
@@ -320,6 +321,9 @@ int run_train(const std::vector<std::string>& args) {
       if (const auto it = ck.info_ints.find(d5_keys[i]); it != ck.info_ints.end()) d5[i] = it->second;
     if (const auto it = ck.info_ints.find("checkpoint.window_dopri5_steps"); it != ck.info_ints.end()) window_steps = it->second;
     if (const auto it = ck.info_ints.find("checkpoint.window_dopri5_count"); it != ck.info_ints.end()) window_steps_count = it->second;
+    if (const auto it = ck.info_numbers.find("checkpoint.graph_row_step_bytes"); it != ck.info_numbers.end()) graph_est.row_step_bytes = it->second;
+    if (const auto it = ck.info_numbers.find("checkpoint.graph_backward_factor"); it != ck.info_numbers.end()) graph_est.backward_factor = it->second;
+    if (const auto it = ck.info_ints.find("checkpoint.graph_last_steps"); it != ck.info_ints.end()) graph_est.last_steps = it->second;
     elapsed_before = ck.info_numbers.at("checkpoint.elapsed");
     for (const auto& [name, m] : ck.extra)
       if (name == "training/log") {
@@ -384,6 +388,9 @@ int run_train(const std::vector<std::string>& args) {
       for (size_t i = 0; i < d5.size(); ++i) f.info_ints[d5_keys[i]] = d5[i];
       f.info_ints["checkpoint.window_dopri5_steps"] = window_steps;
       f.info_ints["checkpoint.window_dopri5_count"] = window_steps_count;
+      f.info_numbers["checkpoint.graph_row_step_bytes"] = graph_est.row_step_bytes;
+      f.info_numbers["checkpoint.graph_backward_factor"] = graph_est.backward_factor;
+      f.info_ints["checkpoint.graph_last_steps"] = graph_est.last_steps;
     }
     f.info_numbers["checkpoint.elapsed"] = elapsed();
     nn::write_model_file(ckpt_path, f);
@@ -411,6 +418,7 @@ int run_train(const std::vector<std::string>& args) {
                  model_name, model->params().theta().size(), data.system, train.size(), test.size(), iterations,
                  batch == 0 || batch >= train.size() ? std::string("full") : std::to_string(batch), nn::to_string(scheme));
   nn::PairObjective objective(*model, train, batch, seed, loss_opt, threads);
+  objective.set_graph_estimate(graph_est);  // a resumed training decides on chunks as the uninterrupted one
   std::optional<Progress> progress(std::in_place, "train", iterations, !common.quiet);
   bool interrupted = false;
   const long first = next;
@@ -431,6 +439,7 @@ int run_train(const std::vector<std::string>& args) {
       d5[4] = std::max(d5[4], accepted);
       d5[5] += objective.dopri5_chunked() - seen_chunked;
       seen_chunked = objective.dopri5_chunked();
+      graph_est = objective.graph_estimate();
       window_steps += accepted;
       ++window_steps_count;
       seen = now;

@@ -273,7 +273,7 @@ struct Dopri5Run {
   std::vector<double> steps;  // accepted step sizes in s (they sum to 1)
   std::vector<Var> y_end;     // u(1) of each block, when the whole integration is recorded
   bool recorded = false;      // y_end holds the graph of every accepted step
-  double step_bytes = 0;      // memory of the last accepted step's graph, summed over blocks
+  double row_step_bytes = 0;  // recorded graph of the integration per pair and accepted step (0: none)
 };
 
 // Integrates du/ds = Δt f(u) from s = 0 to 1 by dopri5 for all blocks as one system, each
@@ -369,14 +369,14 @@ Dopri5Run run_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, b
     if (control.judge(err, h)) {
       run.steps.push_back(h_try);
       s += h_try;
-      double step_bytes = 0, graph_bytes = 0;
-      for (int w = 0; w < parts; ++w) {
-        const auto i = static_cast<size_t>(w);
-        step_bytes += static_cast<double>(blocks[i].tape->bytes(mark[i]));
-        graph_bytes += static_cast<double>(blocks[i].tape->bytes(start[i]));
+      bool overflow = false;
+      if (run.recorded) {
+        double graph_bytes = 0;
+        for (int w = 0; w < parts; ++w)
+          graph_bytes += static_cast<double>(blocks[static_cast<size_t>(w)].tape->bytes(start[static_cast<size_t>(w)]));
+        run.row_step_bytes = graph_bytes / static_cast<double>(b * static_cast<Eigen::Index>(run.steps.size()));
+        overflow = max_bytes > 0 && graph_bytes * backward_factor > max_bytes;
       }
-      if (run.recorded) run.step_bytes = step_bytes;
-      const bool overflow = run.recorded && max_bytes > 0 && graph_bytes * backward_factor > max_bytes;
       if (overflow) run.recorded = false;
       run_parallel(parts, [&](int w) {
         const auto i = static_cast<size_t>(w);
@@ -594,24 +594,31 @@ PairObjective::PairObjective(Model& model, const PairSet& train, long batch, std
 // weighted sum of the chunks' losses and gradients is the batch's. Fills losses_ and grads_.
 void PairObjective::replay_in_chunks(const Vec& theta, const std::vector<Model*>& models, Eigen::Index b) {
   const int parts = static_cast<int>(models.size());
-  std::vector<double> factor(static_cast<size_t>(parts), 0.0);
-  const double per_row = row_step_bytes_ * backward_factor_ * static_cast<double>(replay_steps_.size());
-  const auto cap = static_cast<Eigen::Index>(std::max(1.0, std::floor(opt_.max_graph_bytes / parts / per_row)));
+  const auto steps = static_cast<Eigen::Index>(replay_steps_.size());
+  // Pairs per chunk: the graph (forward and backward) of every worker's chunk within the bound.
+  const double per_pair = est_.row_step_bytes * est_.backward_factor * static_cast<double>(steps);
+  const double fit = std::floor(opt_.max_graph_bytes / parts / per_pair);
+  const auto cap = static_cast<Eigen::Index>(std::clamp(fit, 1.0, static_cast<double>(b)));
   if (chunked_++ == 0) {
     DGSIM_LOG_INFO("dopri5 training: the batch's graph over {} steps needs about {:.3g} GiB, more than the bound of {:.3g} GiB; "
                    "recording it in chunks of at most {} pairs (one more forward pass per iteration)",
-                   replay_steps_.size(), per_row * static_cast<double>(b) / 1073741824.0, opt_.max_graph_bytes / 1073741824.0,
-                   cap);
+                   steps, per_pair * static_cast<double>(b) / 1073741824.0, opt_.max_graph_bytes / 1073741824.0, cap);
   }
-  DGSIM_LOG_DEBUG("dopri5 training step in chunks of at most {} pairs: {} steps, {:.3g} MB per pair and step, backward factor {:.3g}",
-                  cap, replay_steps_.size(), row_step_bytes_ / 1048576.0, backward_factor_);
-  std::vector<double> chunk_row_step(static_cast<size_t>(parts), 0.0);
+  if (fit < 1.0 && !over_logged_) {
+    DGSIM_LOG_WARN("dopri5 training: one pair's graph ({:.3g} GiB over {} steps) exceeds the bound of {:.3g} GiB per worker; "
+                   "recording one pair at a time", per_pair / 1073741824.0, steps, opt_.max_graph_bytes / parts / 1073741824.0);
+    over_logged_ = true;
+  }
+  DGSIM_LOG_DEBUG("dopri5 training step in chunks of at most {} pairs: {} steps, {:.3g} MiB per pair and step, backward factor {:.3g}",
+                  cap, steps, est_.row_step_bytes / 1048576.0, est_.backward_factor);
+  std::vector<double> row_step(static_cast<size_t>(parts), 0.0), factor(static_cast<size_t>(parts), 0.0),
+      peak(static_cast<size_t>(parts), 0.0);
   chunks_.resize(static_cast<size_t>(parts));
   chunk_grads_.resize(static_cast<size_t>(parts));
   run_parallel(parts, [&](int w) {
     const auto i = static_cast<size_t>(w);
     const PairSet& mine = parts == 1 ? scratch_ : parts_[i];
-    // Chunks of equal size but the last, so that the tape's buffers keep their shapes.
+    // Chunks of one size (the last may be smaller), so that the tape's buffers keep their shapes.
     const Eigen::Index rows = mine.u0.rows(), n_chunks = (rows + cap - 1) / cap, size = (rows + n_chunks - 1) / n_chunks;
     grads_[i].setZero(theta.size());
     losses_[i] = 0.0;
@@ -620,12 +627,17 @@ void PairObjective::replay_in_chunks(const Vec& theta, const std::vector<Model*>
       if (c0 >= c1) break;
       slice(mine, c0, c1, chunks_[i]);
       const Block blk = start_block(*models[i], *tapes_[i], chunks_[i]);
-      const Var loss = block_loss(blk, chunks_[i], opt_, replay_dopri5(blk, replay_steps_));
+      const double base = static_cast<double>(tapes_[i]->bytes());
+      const Var y_end = replay_dopri5(blk, replay_steps_);
+      const double integrated = static_cast<double>(tapes_[i]->bytes());
+      const Var loss = block_loss(blk, chunks_[i], opt_, y_end);
       const double before = static_cast<double>(tapes_[i]->bytes());
       tapes_[i]->backward(loss);
-      if (c == 0) {  // the graph's measure for the next iteration's prediction
-        factor[i] = static_cast<double>(tapes_[i]->bytes()) / before;
-        chunk_row_step[i] = before / static_cast<double>((c1 - c0) * static_cast<Eigen::Index>(replay_steps_.size()));
+      const double after = static_cast<double>(tapes_[i]->bytes());
+      peak[i] = std::max(peak[i], after - base);
+      if (c == 0) {  // the measures for the next iteration, as run_dopri5 and the whole batch take them
+        row_step[i] = (integrated - base) / static_cast<double>((c1 - c0) * steps);
+        factor[i] = (after - base) / (before - base);
       }
       models[i]->gradient(chunk_grads_[i]);
       const double share = static_cast<double>(c1 - c0) / static_cast<double>(rows);
@@ -634,8 +646,10 @@ void PairObjective::replay_in_chunks(const Vec& theta, const std::vector<Model*>
     }
     tapes_[i]->shrink();  // free what the larger graph of a recorded batch left behind
   });
-  backward_factor_ = *std::max_element(factor.begin(), factor.end());
-  row_step_bytes_ = *std::max_element(chunk_row_step.begin(), chunk_row_step.end());
+  est_.backward_factor = *std::max_element(factor.begin(), factor.end());
+  est_.row_step_bytes = *std::max_element(row_step.begin(), row_step.end());
+  graph_bytes_ = 0;
+  for (double p : peak) graph_bytes_ += p;
 }
 
 double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, Vec& grad) {
@@ -653,8 +667,8 @@ double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, V
   // graph size predict it would not fit. Then only the step sizes are found on the batch, on
   // tapes of their own (their buffers keep the batch's shapes, tapes_ the chunks').
   const double budget = opt_.max_graph_bytes;
-  const bool fits = opt_.scheme != Scheme::dopri5 || !(budget > 0) || last_steps_ == 0 ||
-                    row_step_bytes_ * backward_factor_ * static_cast<double>(last_steps_ * b) <= budget;
+  const bool fits = opt_.scheme != Scheme::dopri5 || !(budget > 0) || est_.last_steps == 0 ||
+                    est_.row_step_bytes * est_.backward_factor * static_cast<double>(est_.last_steps * b) <= budget;
   if (!fits)
     while (static_cast<int>(probe_tapes_.size()) < workers_) probe_tapes_.push_back(std::make_unique<ad::Tape>());
   std::vector<Block> blocks(static_cast<size_t>(parts));
@@ -665,12 +679,15 @@ double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, V
     blocks[i] = start_block(*models[i], fits ? *tapes_[i] : *probe_tapes_[i], parts == 1 ? scratch_ : parts_[i]);
   });
   std::vector<Var> y_end(static_cast<size_t>(parts));
-  std::vector<double> factor(static_cast<size_t>(parts), 0.0);  // graph bytes after / before backward
+  // Per worker: graph bytes before the integration and after the backward sweep, and their ratio
+  // to the forward graph.
+  std::vector<double> base(static_cast<size_t>(parts)), after(static_cast<size_t>(parts)), factor(static_cast<size_t>(parts));
   bool recorded = true;
   if (opt_.scheme == Scheme::dopri5) {  // one system for all blocks
-    Dopri5Run run = run_dopri5(blocks, opt_, fits, budget, backward_factor_, &dopri5_stats_);
-    if (run.step_bytes > 0) row_step_bytes_ = run.step_bytes / static_cast<double>(b);  // 0: not measured
-    last_steps_ = static_cast<long>(run.steps.size());
+    for (int w = 0; w < parts; ++w) base[static_cast<size_t>(w)] = static_cast<double>(blocks[static_cast<size_t>(w)].tape->bytes());
+    Dopri5Run run = run_dopri5(blocks, opt_, fits, budget, est_.backward_factor, &dopri5_stats_);
+    if (run.row_step_bytes > 0) est_.row_step_bytes = run.row_step_bytes;
+    est_.last_steps = static_cast<long>(run.steps.size());
     recorded = run.recorded;
     if (recorded) {
       y_end = run.y_end;
@@ -684,11 +701,16 @@ double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, V
       const Var loss = block_loss(blocks[i], parts == 1 ? scratch_ : parts_[i], opt_, y_end[i]);
       const double before = static_cast<double>(tapes_[i]->bytes());
       tapes_[i]->backward(loss);
-      factor[i] = static_cast<double>(tapes_[i]->bytes()) / before;
+      after[i] = static_cast<double>(tapes_[i]->bytes());
+      factor[i] = (after[i] - base[i]) / (before - base[i]);
       models[i]->gradient(grads_[i]);
       losses_[i] = loss.value()(0, 0);
     });
-    if (opt_.scheme == Scheme::dopri5) backward_factor_ = *std::max_element(factor.begin(), factor.end());
+    if (opt_.scheme == Scheme::dopri5) {
+      est_.backward_factor = *std::max_element(factor.begin(), factor.end());
+      graph_bytes_ = 0;
+      for (int w = 0; w < parts; ++w) graph_bytes_ += after[static_cast<size_t>(w)] - base[static_cast<size_t>(w)];
+    }
   } else {
     replay_in_chunks(theta, models, b);
   }

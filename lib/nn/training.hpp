@@ -124,6 +124,15 @@ class Objective {
   virtual void after_step(Vec& theta) { (void)theta; }  // e.g. keep constrained parameters feasible
 };
 
+// dopri5 training under LossOptions::max_graph_bytes: what decides whether the next batch is
+// recorded whole, and the size of its chunks. Byte counts follow the shapes only, so the
+// decisions are deterministic; checkpoints keep this so that a resumed training makes the same.
+struct GraphEstimate {
+  double row_step_bytes = 0;   // forward graph of the integration per pair and accepted step
+  double backward_factor = 3;  // graph after the backward sweep / before it (3 until measured)
+  long last_steps = 0;         // accepted steps of the last batch (0: none yet)
+};
+
 // Mini-batch (or full-batch) loss of a model on a pair set. With workers > 1 the batch is
 // split into that many contiguous row blocks, each recorded on its own tape by its own copy
 // of the model on its own thread (data parallelism: every operation, not only the GEMMs, runs
@@ -142,6 +151,11 @@ class PairObjective : public Objective {
   // dopri5 training: how many evaluate_with_gradient calls recorded their batch in chunks, to
   // stay within LossOptions::max_graph_bytes.
   long dopri5_chunked() const { return chunked_; }
+  // The largest recorded graph (after the backward sweep, less the batch's inputs and the
+  // parameters) of the last call, summed over the workers: what max_graph_bytes bounds.
+  double dopri5_graph_bytes() const { return graph_bytes_; }
+  const GraphEstimate& graph_estimate() const { return est_; }
+  void set_graph_estimate(const GraphEstimate& e) { est_ = e; }
 
  private:
   void replay_in_chunks(const Vec& theta, const std::vector<Model*>& models, Eigen::Index b);
@@ -159,13 +173,10 @@ class PairObjective : public Objective {
   std::vector<double> losses_;                    // [workers]
   PairSet scratch_;
   ode::Stats dopri5_stats_;
-  // dopri5 under max_graph_bytes: forward graph bytes per row and accepted step, and the ratio
-  // of the graph after the backward sweep to the forward graph, both from the last iteration
-  // that measured them; the last iteration's accepted steps; the chunked replay's buffers.
-  double row_step_bytes_ = 0;
-  double backward_factor_ = 3;
-  long last_steps_ = 0;
+  GraphEstimate est_;  // dopri5 under max_graph_bytes
+  double graph_bytes_ = 0;
   long chunked_ = 0;
+  bool over_logged_ = false;
   std::vector<double> replay_steps_;
   std::vector<std::unique_ptr<ad::Tape>> probe_tapes_;  // [workers], created when first needed
   std::vector<PairSet> chunks_;

@@ -3,7 +3,7 @@
 # resumed with --resume, ends with weights (and log) bit-identical to an uninterrupted run; a
 # SIGINT writes a checkpoint and exits 75, and resuming from it gives the same weights again;
 # so does a run whose only checkpoint came from --checkpoint-seconds, and a dopri5 run's solver
-# statistics come out the same as uninterrupted.
+# statistics come out the same as uninterrupted, with its batches recorded whole or in chunks.
 # The learning rate decays (cosine), so a resumed run must also pick up the schedule.
 set -u
 dgsim=$1 py=$2 dir=$3
@@ -74,5 +74,13 @@ d5=(train --data data.h5 --model hnn --integrator dopri5 --iterations 1000 --hid
 "$dgsim" "${d5[@]}" -o d5full.h5 || { echo "uninterrupted dopri5 run failed"; exit 1; }
 kill_and_resume d5.h5 "${d5[@]}" || exit 1
 "$py" "$here/compare_models.py" d5full.h5 d5.h5 --log || exit 1
+# The same under a graph bound that records the batches in chunks: 2 of 50 pairs, but 3 in the
+# first iteration, before the graph is measured. The measures are kept in the checkpoint, so a
+# resumed run cuts the batches where the uninterrupted one does (without them it would cut its
+# first batch in 3 and differ in the last bits).
+rm -f d5cfull.h5
+"$dgsim" "${d5[@]}" --graph-memory 0.0032 -o d5cfull.h5 || { echo "uninterrupted chunked dopri5 run failed"; exit 1; }
+kill_and_resume d5c.h5 "${d5[@]}" --graph-memory 0.0032 || exit 1
+"$py" "$here/compare_models.py" d5cfull.h5 d5c.h5 --log || exit 1
 "$here/expect.sh" 2 "--checkpoint-seconds must be >= 0 \\(0 = off\\), got -1" -- "$dgsim" "${args[@]}" -o bad.h5 --checkpoint-seconds -1 || exit 1
 echo ok

@@ -380,6 +380,7 @@ TEST_CASE("train: dopri5 under a graph memory bound: chunked replay gives the ba
   pde.dx = 0.5;
   pde.seed = 3;
   const PairSet p_ode = make_pairs(small_set(4, 9, 2, 0.9), 0), p_pde = make_pairs(small_set(3, 6, 8, 0.4), 0);
+  int within = 0;  // cases with chunks of several pairs within the bound
   for (const auto& [config, p] : {std::pair{small_config(ModelKind::hnn), &p_ode}, std::pair{pde, &p_pde}})
     for (int workers : {1, 2}) {
       Model model(config);
@@ -407,9 +408,21 @@ TEST_CASE("train: dopri5 under a graph memory bound: chunked replay gives the ba
           CHECK(chunked.dopri5_stats().n_rejected == (it + 1) * whole.dopri5_stats().n_rejected);
           CHECK(chunked.dopri5_stats().n_rhs == (it + 1) * whole.dopri5_stats().n_rhs);
           CHECK(chunked.dopri5_chunked() == it + 1);
+          // Once the graph is measured (iteration 1), the chunks' graphs stay within the bound,
+          // unless one pair per worker exceeds it: then one pair at a time.
+          const GraphEstimate& e = chunked.graph_estimate();
+          const double per_pair = e.row_step_bytes * e.backward_factor * static_cast<double>(e.last_steps);
+          if (it == 1 && per_pair * workers <= bound) {
+            CHECK(chunked.dopri5_graph_bytes() <= bound);
+            CHECK(chunked.dopri5_graph_bytes() > 0.3 * bound);  // and use a good part of it
+            ++within;
+          } else if (it == 1) {
+            CHECK(chunked.dopri5_graph_bytes() <= 1.01 * per_pair * workers);
+          }
         }
       }
     }
+  CHECK(within >= 2);
 }
 
 TEST_CASE("train: a bound the graph fits in changes nothing, bit for bit") {
@@ -424,6 +437,8 @@ TEST_CASE("train: a bound the graph fits in changes nothing, bit for bit") {
   CHECK(free.evaluate_with_gradient(model.params().theta(), 0, g1) == bounded.evaluate_with_gradient(model.params().theta(), 0, g2));
   CHECK(g1 == g2);
   CHECK(bounded.dopri5_chunked() == 0);
+  CHECK(bounded.dopri5_graph_bytes() > 0);
+  CHECK(bounded.dopri5_graph_bytes() <= 1e9);
 }
 
 TEST_CASE("train: optimize is deterministic and resumes bit-identically") {
