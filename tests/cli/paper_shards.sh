@@ -17,6 +17,19 @@ grep -q '^3 of 3 cells finished' "$out.r.log" || { echo "report-only: $(cat "$ou
 for row in 'NODE | RK2 | RK2' 'HNN | RK2 | RK2' 'DGNet | Eq. 6 | Eq. 6'; do
   grep -F "| $row |" "$out/RESULTS.md" | grep -vq '| – / ' || { echo "row '$row' not filled in RESULTS.md"; exit 1; }
 done
+# A lost run folder: --restore puts results.json's cells back (no dgsim needed), keeps the
+# cells already there, and the report is the same.
+cp "$out/RESULTS.md" "$out.RESULTS.md"
+mv "$out/results.json" "$out.results.json"
+rm "$out/cells/"*real-pendulum--hnn-rk2*.json "$out/cells/"*real-pendulum--node-rk2*.json
+"$py" "$script" "${common[@]/$dgsim//nonexistent}" --restore "$out.results.json" 2>"$out.s.log" \
+  || { echo "--restore failed: $(cat "$out.s.log")"; exit 1; }
+grep -q '^restored 2 of 3 cells' "$out.s.log" || { echo "restore: $(cat "$out.s.log")"; exit 1; }
+"$py" "$script" "${common[@]/$dgsim//nonexistent}" --report-only >/dev/null 2>"$out.r.log"
+cmp -s "$out/RESULTS.md" "$out.RESULTS.md" || { echo "the report after --restore differs"; diff "$out/RESULTS.md" "$out.RESULTS.md"; exit 1; }
+echo '{"not": "a list"}' > "$out.bad.json"
+if "$py" "$script" "${common[@]}" --restore "$out.bad.json" 2>"$out.e.log"; then echo "--restore of a bad file accepted"; exit 1; fi
+grep -q "expected a list of cells" "$out.e.log" || { echo "bad-restore message: $(cat "$out.e.log")"; exit 1; }
 # --shard auto in a 1-based array: task 2 of --array=1-2 is shard 1/2, which has no cell left.
 SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=2 "$py" "$script" "${common[@]}" --shard auto >/dev/null 2>"$out.a.log" \
   || { echo "--shard auto failed: $(cat "$out.a.log")"; exit 1; }
