@@ -3,7 +3,7 @@
 attempt evaluates f six times (FSAL) and each iteration two more (f at u0 and Hairer's trial
 step), so evaluations = 2 + 6 (accepted + rejected) per iteration; at least one step is
 accepted per iteration; the mean of the log's per-window figures (equal windows) is the
-overall figure; the model file holds the same numbers.
+overall figure; the model file holds the same numbers and the same git commit.
 
 usage: check_dopri5_stats.py TRAIN_JSON LOG.jsonl MODEL.h5
 """
@@ -29,4 +29,8 @@ with h5py.File(sys.argv[3], "r") as f:
     assert abs(info["result.dopri5_steps_per_iteration"] - steps) <= 1e-5 * steps
     assert info["result.dopri5_max_steps"] == d["max_steps"]
     assert f["training/log"].shape == (len(lines), 5)
+    # The report names the build that trained the model, as the model file does.
+    commit = info["git_commit"]
+    commit = commit.decode() if isinstance(commit, bytes) else commit
+    assert summary["git_commit"] == commit and commit, (summary.get("git_commit"), commit)
 print(f"ok: {steps:.3g} accepted, {rejected:.3g} rejected, {evals:.3g} evaluations per iteration")
