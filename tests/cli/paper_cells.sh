@@ -10,6 +10,7 @@
 #   result.seconds of the model file, not the wall time of the last dgsim call.
 # - Real pendulum: HNN steps with the authors' 1/6 (train.step_dt) while DGNet, whose loss has
 #   no step, is trained as is; --measured-steps keeps HNN's measured steps in cells of its own.
+# - The report counts the trainings by the git commit of the dgsim that ran them.
 # - A dopri5-trained cell keeps the training's solver statistics (dgsim train --json), and
 #   --graph-memory reaches its dgsim train.
 set -eu
@@ -43,6 +44,10 @@ for t in (0, 1):
         sys.exit(f"trial {t}: cell train_seconds {cell} differs from the model's result.seconds {model}")
 print("training times are dgsim's own")
 PY
+# The report names the build that trained each cell.
+commit=$("$dgsim" --version | sed -n 's/.*(git \([^,]*\),.*/\1/p')
+grep -qx "Trainings by dgsim build (git commit, from \`dgsim train --json\`): $commit 2." "$out/RESULTS.md" \
+  || { echo "RESULTS.md does not name the build $commit of its 2 trainings"; exit 1; }
 "$python" "$rp" --quick --trials 1 --jobs 2 --datasets real-pendulum --rows hnn-rk2,dgnet-dg --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
 "$python" "$rp" --quick --trials 1 --jobs 1 --datasets real-pendulum --rows hnn-rk2 --measured-steps --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
 "$python" - "$out" <<'PY'
