@@ -13,6 +13,7 @@
 # - The report counts the trainings by the git commit of the dgsim that ran them.
 # - A dopri5-trained cell keeps the training's solver statistics (dgsim train --json), and
 #   --graph-memory reaches its dgsim train.
+# - --threads reaches dgsim train and is recorded in the cell.
 set -eu
 python=$1 rp=$2 dgsim=$3 out=$4
 rm -rf "$out"
@@ -84,6 +85,22 @@ if d5.get("chunked_iterations") != 10:  # --graph-memory 1e-9 reaches dgsim trai
     sys.exit(f"{key}: {d5.get('chunked_iterations')} of 10 iterations recorded in chunks under --graph-memory 1e-9")
 print(f"dopri5 cell: {d5['steps_per_iteration']:.3g} steps, {d5['evaluations_per_iteration']:.3g} evaluations per iteration, in chunks")
 PY
+# --threads reaches dgsim train: the cell and the model file record the worker count.
+"$python" "$rp" --quick --trials 1 --jobs 1 --threads 2 --datasets real-pendulum --rows node-rk2 --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
+"$python" - "$out" <<'PY'
+import json, sys
+import h5py
+key = "real-pendulum--node-rk2--0"
+with open(f"{sys.argv[1]}/cells/{key}.json") as f:
+    cell = (json.load(f).get("train") or {}).get("threads")
+with h5py.File(f"{sys.argv[1]}/models/{key}.h5", "r") as f:
+    model = int(f["info"].attrs["train.threads"])
+if cell != 2 or model != 2:
+    sys.exit(f"{key}: --threads 2 gave {cell} threads in the cell, {model} in the model file")
+print("--threads: 2 worker threads, recorded")
+PY
+if err=$("$python" "$rp" --threads 0 --out "$out" --dgsim "$dgsim" 2>&1); then echo "--threads 0 was accepted"; exit 1; fi
+grep -q -- "--threads must be a positive integer, got 0" <<<"$err" || { echo "--threads 0: $err"; exit 1; }
 "$python" "$rp" --quick --trials 2 --jobs 1 --datasets two-body --rows node-rk2 --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
 "$python" - "$out" <<'PY'
 import json, sys
