@@ -546,9 +546,9 @@ int run_predict(const std::vector<std::string>& args) {
       js += fmt::format("{}\"{}\": {}", i ? ", " : "", metric_list[i].name, json_number(metric_list[i].value));
     js += fmt::format("}}, \"solver\": {{\"seconds\": {:.6g}, \"cpu_seconds\": {:.6g}, \"steps\": {}, \"rejected\": {}, \"rhs_evaluations\": {}, "
                       "\"newton_iterations\": {}, \"newton_per_step\": {}, \"jacobians\": {}, \"max_residual\": {}}}, "
-                      "\"dgsim_version\": {}, \"git_commit\": {}}}\n",
+                      "\"dgsim_version\": {}, \"git_commit\": {}, \"blas\": {}}}\n",
                       st.seconds, st.cpu_seconds, st.steps, st.rejected, st.rhs, st.newton, json_number(newton_per_step), st.jacobians,
-                      json_number(st.max_residual), json_quote(version()), json_quote(git_commit()));
+                      json_number(st.max_residual), json_quote(version()), json_quote(git_commit()), json_quote(blas_kernel()));
     std::cout << js;
   } else {
     std::cout << fmt::format("{} ({}) on {} with {}: {} {} rollout(s) x {} steps in {:.3f} s ({:.3f} s CPU)\n",

@@ -520,10 +520,10 @@ int run_train(const std::vector<std::string>& args) {
   if (common.json)
     std::cout << fmt::format("{{\"output\": {}, \"model\": {}, \"system\": {}, \"integrator\": {}, \"iterations\": {}, "
                              "\"train_loss\": {}, \"test_loss\": {}{}{}, \"seconds\": {:.3f}, \"iterations_per_second\": {:.4g}, "
-                             "\"threads\": {}, \"dgsim_version\": {}, \"git_commit\": {}}}\n",
+                             "\"threads\": {}, \"dgsim_version\": {}, \"git_commit\": {}, \"blas\": {}}}\n",
                              json_quote(output), json_quote(model_name), json_quote(data.system), json_quote(nn::to_string(scheme)),
                              iterations, json_number(final_train), json_number(final_test), implicit_json, d5_json, total_seconds,
-                             its_per_s, threads, json_quote(version()), json_quote(git_commit()));
+                             its_per_s, threads, json_quote(version()), json_quote(git_commit()), json_quote(blas_kernel()));
   if (implicit)
     DGSIM_LOG_INFO("implicit DG predictions on the test pairs: one-step MSE {:.4g}, rollout MSE {:.4g} ({} runs)",
                    implicit->one_step, implicit->rollout, implicit->n_runs);

@@ -55,8 +55,8 @@ int dispatch(int argc, char** argv) {
   for (; i < argc && argv[i][0] == '-'; ++i) {
     const std::string a = argv[i];
     if (a == "--version") {
-      std::cout << fmt::format("dgsim {} (git {}, HDF5 {})\n", dgsim::version(), dgsim::git_commit(),
-                               dgsim::io::hdf5_version());
+      std::cout << fmt::format("dgsim {} (git {}, HDF5 {}, {})\n", dgsim::version(), dgsim::git_commit(),
+                               dgsim::io::hdf5_version(), dgsim::blas_kernel());
       return 0;
     }
     if (a == "--help" || a == "-h") {

@@ -69,6 +69,7 @@ void write_dataset(const std::string& path, const TrajectorySet& d, const Virtua
     f.write_attr("simulation_parameters", pnames);
     f.write_attr("dgsim_version", version());
     f.write_attr("git_commit", git_commit());
+    f.write_attr("blas", blas_kernel());
     f.write_attr("hdf5_version", hdf5_version());
     f.write_attr("created", utc_now());
     for (const auto& [k, v] : d.text_attrs) f.write_attr(k, v);
@@ -246,7 +247,7 @@ TrajectorySet read_dataset(const std::string& path) {
   static const std::set<std::string> structural = {
       "format", "format_version", "dataset_name", "system", "preset", "grid_type", "n_spatial_dims",
       "n_trajectories", "state_names", "dissipative", "conserves_mass", "simulation_parameters",
-      "dgsim_version", "git_commit", "hdf5_version", "created"};
+      "dgsim_version", "git_commit", "blas", "hdf5_version", "created"};
   for (const auto& k : f.attr_names()) {
     d.all_attrs[k] = f.attr_as_text(k);
     if (d.params.count(k) || structural.count(k)) continue;

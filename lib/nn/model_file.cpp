@@ -50,6 +50,7 @@ void write_model_file(const std::string& path, const ModelFile& file) {
     io::Group info = f.create_group("info");
     info.write_attr("dgsim_version", version());
     info.write_attr("git_commit", git_commit());
+    info.write_attr("blas", blas_kernel());
     info.write_attr("hdf5_version", io::hdf5_version());
     for (const auto& [k, v] : file.info_text) info.write_attr(k, v);
     for (const auto& [k, v] : file.info_numbers) info.write_attr(k, v);

@@ -33,4 +33,7 @@ with h5py.File(sys.argv[3], "r") as f:
     commit = info["git_commit"]
     commit = commit.decode() if isinstance(commit, bytes) else commit
     assert summary["git_commit"] == commit and commit, (summary.get("git_commit"), commit)
+    blas = info["blas"]
+    blas = blas.decode() if isinstance(blas, bytes) else blas
+    assert summary["blas"] == blas and blas, (summary.get("blas"), blas)
 print(f"ok: {steps:.3g} accepted, {rejected:.3g} rejected, {evals:.3g} evaluations per iteration")

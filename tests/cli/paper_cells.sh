@@ -47,8 +47,9 @@ print("training times are dgsim's own")
 PY
 # The report names the build that trained each cell.
 commit=$("$dgsim" --version | sed -n 's/.*(git \([^,]*\),.*/\1/p')
-grep -qx "Trainings by dgsim build (git commit, from \`dgsim train --json\`): $commit 2." "$out/RESULTS.md" \
-  || { echo "RESULTS.md does not name the build $commit of its 2 trainings"; exit 1; }
+blas=$("$dgsim" --version | sed -n 's/.*, \([^,]*\))$/\1/p')
+grep -qx "Trainings by dgsim build (git commit and matrix kernels, from \`dgsim train --json\`): $commit on $blas 2." "$out/RESULTS.md" \
+  || { echo "RESULTS.md does not name the build $commit on $blas of its 2 trainings"; exit 1; }
 "$python" "$rp" --quick --trials 1 --jobs 2 --datasets real-pendulum --rows hnn-rk2,dgnet-dg --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
 "$python" "$rp" --quick --trials 1 --jobs 1 --datasets real-pendulum --rows hnn-rk2 --measured-steps --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
 "$python" - "$out" <<'PY'

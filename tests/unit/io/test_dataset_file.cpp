@@ -58,6 +58,7 @@ TEST_CASE("dataset file: write then read gives the same data and the documented 
   CHECK(r.int_attrs.at("seed") == 7);
   CHECK(r.number_attrs.at("rtol") == 1e-12);
   CHECK(r.all_attrs.count("git_commit") == 1);
+  CHECK(r.all_attrs.count("blas") == 1);
   CHECK(r.all_attrs.count("created") == 1);
 
   io::File f = io::File::open(path);

@@ -47,6 +47,7 @@ TEST_CASE("model file: weights and optimizer state survive an HDF5 round trip bi
     CHECK(back.info_numbers.at("final_loss") == 0.125);
     CHECK(back.info_ints.at("iterations") == 2);
     CHECK(back.info_text.count("git_commit") == 1);
+    CHECK(back.info_text.count("blas") == 1);
     REQUIRE(back.extra.size() == 1);
     CHECK(back.extra[0].first == "training/log");
     CHECK(back.extra[0].second == Mat::Constant(3, 4, 0.5));
