@@ -87,6 +87,11 @@ std::pair<long, long> parse_shard(const std::string& command, const std::string&
   }
 }
 
+std::uint64_t seed_value(const std::string& command, std::int64_t seed) {
+  if (seed < 0) throw UsageError(command, fmt::format("--seed must be >= 0, got {}", seed));
+  return static_cast<std::uint64_t>(seed);
+}
+
 int default_threads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);

@@ -41,6 +41,10 @@ std::map<std::string, double> parse_params(const std::string& command, const std
 std::pair<long, long> parse_shard(const std::string& command, const std::string& text);
 
 // Number of hardware threads (at least 1).
+// A --seed value, 0 .. 2^63 - 1 (files store it as a signed 64-bit integer); UsageError
+// naming a negative one (Boost would wrap "-1" to 2^64 - 1).
+std::uint64_t seed_value(const std::string& command, std::int64_t seed);
+
 int default_threads();
 
 // The command line as typed, for provenance.

@@ -53,7 +53,7 @@ int run_generate(const std::vector<std::string>& args) {
   std::vector<std::string> param_items;
   long n_traj = 0, n_steps = 0, n_train = -1, substeps = 1;
   double t_end = 0, dt = 0, noise = -1, rtol = 0, atol = 0;
-  std::uint64_t seed = 0;
+  std::int64_t seed = 0;
   int threads = default_threads();
 
   po::options_description desc("options");
@@ -96,6 +96,7 @@ int run_generate(const std::vector<std::string>& args) {
   cfg.preset = systems::find_preset(entry, preset);
   auto& p = cfg.preset;
   if (vm.count("n-traj")) {
+    if (n_traj < 1) throw UsageError("generate", fmt::format("--n-traj must be at least 1, got {}", n_traj));
     // Keep the preset's train fraction unless --n-train says otherwise.
     const double train_fraction = static_cast<double>(p.n_train) / static_cast<double>(p.n_traj);
     p.n_traj = n_traj;
@@ -131,7 +132,7 @@ int run_generate(const std::vector<std::string>& args) {
   cfg.integrator = integrator;
   cfg.dg_method = dg_method;
   cfg.substeps = substeps;
-  cfg.seed = seed;
+  cfg.seed = seed_value("generate", seed);
   cfg.threads = threads;
   std::tie(cfg.shard, cfg.n_shards) = parse_shard("generate", shard);
   cfg.progress = !common.quiet;

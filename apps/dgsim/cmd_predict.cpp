@@ -283,6 +283,7 @@ Mat by_chunks(const Mat& u, F f) {
 int run_predict(const std::vector<std::string>& args) {
   CommonOptions common;
   Options opt;
+  std::int64_t seed_arg = 0;
   po::options_description desc("options");
   desc.add_options()
       ("model", po::value(&opt.model_path), "model file written by `dgsim train`")
@@ -296,7 +297,7 @@ int run_predict(const std::vector<std::string>& args) {
       ("newton-tol", po::value(&opt.newton_tol), "Newton tolerance of dg, relative to the state (default 1e-10)")
       ("full-newton", "dg: evaluate the Jacobian at every Newton iteration (default: simplified Newton, reused while it converges fast)")
       ("fresh", po::value(&opt.fresh), "ODE systems: rollouts from N fresh initial states (default 15; 0: test series)")
-      ("seed", po::value(&opt.seed), "seed of the fresh initial states (default 0)")
+      ("seed", po::value(&seed_arg), "seed of the fresh initial states (default 0)")
       ("energy-score", po::value(&opt.energy_score), "energy for the Energy metric: true (the system's H) or q2p2 (sum of squares, the authors' ODE score)")
       ("threads", po::value(&opt.threads), "worker threads (default 1): dg evaluates groups of series in parallel; adaptive methods and leapfrog run series in parallel; results do not depend on it");
   add_common_options(desc, common);
@@ -320,6 +321,7 @@ int run_predict(const std::vector<std::string>& args) {
     throw UsageError("predict", "tolerances must be positive");
   if (vm.count("n-steps") && opt.n_steps < 1) throw UsageError("predict", fmt::format("--n-steps must be at least 1, got {}", opt.n_steps));
   if (opt.threads < 1) throw UsageError("predict", fmt::format("--threads must be at least 1, got {}", opt.threads));
+  opt.seed = seed_value("predict", seed_arg);
   if (opt.integrator != "dg") ode::make_stepper(opt.integrator);  // ConfigError naming the known ones
   check_output_path(opt.output);
 
@@ -328,9 +330,9 @@ int run_predict(const std::vector<std::string>& args) {
   nn::RestoredModel restored = nn::import_state(mf.state);
   nn::Model& model = restored.model;
   const io::TrajectorySet d = io::read_dataset(opt.data_path);
-  if (mf.info_text.count("system") && mf.info_text.at("system") != d.system)
+  if (const auto it = mf.info_text.find("data.system"); it != mf.info_text.end() && it->second != d.system)
     throw ConfigError(fmt::format("model '{}' was trained on system '{}', dataset '{}' holds '{}'", opt.model_path,
-                                  mf.info_text.at("system"), opt.data_path, d.system));
+                                  it->second, opt.data_path, d.system));
   if (model.config().dim != d.dim)
     throw ConfigError(fmt::format("model '{}' has state size {}, dataset '{}' has {}", opt.model_path,
                                   model.config().dim, opt.data_path, d.dim));

@@ -154,7 +154,7 @@ int run_train(const std::vector<std::string>& args) {
          graph_memory = 8;
   std::string lr_decay = "none";
   int hidden = 200, threads = 1;
-  std::uint64_t seed = 0;
+  std::int64_t seed_arg = 0;
   bool resume = false;
 
   po::options_description desc("options");
@@ -183,7 +183,7 @@ int run_train(const std::vector<std::string>& args) {
        "dopri5 training: bound on the memory of a batch's recorded graph, in GiB (default 8). A batch whose graph "
        "would exceed it (many steps per Δt) is recorded again in chunks of pairs with the same step sizes: the same "
        "loss and gradient for one more forward pass")
-      ("seed", po::value(&seed), "seed of the initial weights and of the batches")
+      ("seed", po::value(&seed_arg), "seed of the initial weights and of the batches")
       ("threads", po::value(&threads), "worker threads, each training on a block of the batch (default 1; results are reproducible for a fixed value)")
       ("eval-every", po::value(&eval_every), "iterations between evaluations of the test loss (default: iterations/20)")
       ("checkpoint-every", po::value(&checkpoint_every), "iterations between checkpoints OUTPUT.ckpt (default: iterations/10)")
@@ -214,6 +214,7 @@ int run_train(const std::vector<std::string>& args) {
   if (vm.count("weight-decay") && !(weight_decay >= 0)) throw UsageError("train", fmt::format("--weight-decay must be >= 0, got {}", weight_decay));
   if (hidden < 1) throw UsageError("train", fmt::format("--hidden must be positive, got {}", hidden));
   if (threads < 1) throw UsageError("train", fmt::format("--threads must be positive, got {}", threads));
+  const std::uint64_t seed = seed_value("train", seed_arg);
   if (eval_every < 0 || checkpoint_every < 0) throw UsageError("train", "--eval-every and --checkpoint-every must be positive");
   if (!(checkpoint_seconds >= 0) || !std::isfinite(checkpoint_seconds))
     throw UsageError("train", fmt::format("--checkpoint-seconds must be >= 0 (0 = off), got {}", checkpoint_seconds));

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     if (friction >= 0) model.params().view(model.params().find("friction"))(0, 0) = friction;
     nn::ModelFile f;
     f.state = nn::export_state(model);
-    f.info_text["system"] = argv[3];
+    f.info_text["data.system"] = argv[3];  // as dgsim train records it
     f.info_text["note"] = "untrained test model";
     nn::write_model_file(argv[1], f);
   } catch (const std::exception& e) {
