@@ -26,7 +26,7 @@ int run_load(const systems::SystemEntry& entry, const po::variables_map& vm, con
     if (vm.count(opt) && !vm[opt].defaulted())
       throw UsageError("generate", fmt::format("--{} does not apply to the loaded system '{}'", opt, entry.name));
   if (output.empty()) output = entry.name + ".h5";
-  check_output_path(output);
+  check_output_path(output, {{"--input", input}});
   systems::LoadConfig cfg;
   cfg.input = input;
   cfg.params = parse_params("generate", param_items);
@@ -117,6 +117,8 @@ int run_generate(const std::vector<std::string>& args) {
       p.t_end = dt * static_cast<double>(p.n_steps);
     } else {
       const double steps = p.t_end / dt;
+      if (!(steps <= 1e15))
+        throw UsageError("generate", fmt::format("--dt {} gives {:.3g} steps over --t-end {}; at most 1e15 are accepted", dt, steps, p.t_end));
       if (std::abs(steps - std::round(steps)) > 1e-9 * steps)
         throw UsageError("generate", fmt::format("--dt {} does not divide --t-end {} into whole steps", dt, p.t_end));
       p.n_steps = std::lround(steps);

@@ -6,6 +6,7 @@
 
 #include "apps/dgsim/cli_common.hpp"
 #include "apps/dgsim/commands.hpp"
+#include "lib/core/atomic_file.hpp"
 #include "lib/core/log.hpp"
 #include "lib/io/dataset_file.hpp"
 
@@ -31,6 +32,9 @@ int run_merge(const std::vector<std::string>& args) {
   apply_common_options(common);
   if (shards.empty()) throw UsageError("merge", "no shard files given");
   if (output.empty()) throw UsageError("merge", "no output file given (-o FILE)");
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (const auto& s : shards) inputs.emplace_back("shard", s);
+  check_output_path(output, inputs);
 
   std::vector<io::ShardBlock> layout;
   io::TrajectorySet merged = io::merge_shards(shards, &layout);

@@ -323,7 +323,7 @@ int run_predict(const std::vector<std::string>& args) {
   if (opt.threads < 1) throw UsageError("predict", fmt::format("--threads must be at least 1, got {}", opt.threads));
   opt.seed = seed_value("predict", seed_arg);
   if (opt.integrator != "dg") ode::make_stepper(opt.integrator);  // ConfigError naming the known ones
-  check_output_path(opt.output);
+  check_output_path(opt.output, {{"--model", opt.model_path}, {"--data", opt.data_path}});
 
   // ---- inputs ----
   const nn::ModelFile mf = nn::read_model_file(opt.model_path);

@@ -234,7 +234,7 @@ int run_train(const std::vector<std::string>& args) {
     if (stem.size() > 3 && stem.compare(stem.size() - 3, 3, ".h5") == 0) stem.resize(stem.size() - 3);
     output = stem + "-" + model_name + ".h5";
   }
-  check_output_path(output);
+  check_output_path(output, {{"--data", data_path}});
   const std::string ckpt_path = output + ".ckpt";
 
   // ---- data and settings

@@ -8,11 +8,13 @@
 #include <filesystem>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "lib/core/error.hpp"
 
 namespace dgsim {
 
-void check_output_path(const std::string& target) {
+void check_output_path(const std::string& target, const std::vector<std::pair<std::string, std::string>>& inputs) {
   namespace fs = std::filesystem;
   if (target.empty()) throw ConfigError("output path is empty");
   const fs::path p(target);
@@ -20,6 +22,11 @@ void check_output_path(const std::string& target) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw IoError("directory does not exist", dir.string());
   if (fs::is_directory(p, ec)) throw IoError("output path is a directory", target);
+  for (const auto& [option, input] : inputs) {
+    std::error_code e1;
+    if (!input.empty() && fs::equivalent(p, fs::path(input), e1) && !e1)  // same file, by any name
+      throw ConfigError(fmt::format("output {} is the {} file; writing it would replace the input", target, option));
+  }
 }
 
 AtomicFile::AtomicFile(std::string target) : target_(std::move(target)) {

@@ -4,12 +4,16 @@
 // target name (a SIGKILL can leave a "*.tmp-*" file behind, never a file that looks complete).
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace dgsim {
 
-// Checks that `target` can be an output file: non-empty, its folder exists, not a folder itself.
-// Throws ConfigError or IoError naming it. Call it before long work, to fail early.
-void check_output_path(const std::string& target);
+// Checks that `target` can be an output file: non-empty, its folder exists, not a folder itself,
+// and not one of the command's input files (`inputs`: option name and path, e.g. {"--data",
+// "kdv.h5"}), which the atomic rename would replace. Throws ConfigError or IoError naming it.
+// Call it before long work, to fail early.
+void check_output_path(const std::string& target, const std::vector<std::pair<std::string, std::string>>& inputs = {});
 
 class AtomicFile {
  public:
