@@ -322,6 +322,8 @@ int run_predict(const std::vector<std::string>& args) {
   if (vm.count("n-steps") && opt.n_steps < 1) throw UsageError("predict", fmt::format("--n-steps must be at least 1, got {}", opt.n_steps));
   if (opt.threads < 1) throw UsageError("predict", fmt::format("--threads must be at least 1, got {}", opt.threads));
   opt.seed = seed_value("predict", seed_arg);
+  if (vm.count("fresh") && opt.fresh < 0)
+    throw UsageError("predict", fmt::format("--fresh must be >= 0 (0: the test series), got {}", opt.fresh));
   if (opt.integrator != "dg") ode::make_stepper(opt.integrator);  // ConfigError naming the known ones
   check_output_path(opt.output, {{"--model", opt.model_path}, {"--data", opt.data_path}});
 
