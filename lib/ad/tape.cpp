@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "lib/ad/divdiff.hpp"
 #include "lib/core/error.hpp"
@@ -12,31 +13,34 @@ namespace dgsim::ad {
 
 using Index = Eigen::Index;
 
-const Mat& Var::value() const { return tape->value(*this); }
-
 // ---------------------------------------------------------------------------------------------
 // Tape bookkeeping
 
-void Tape::clear() {
+template <class S>
+void BasicTape<S>::clear() {
   n_ = 0;
   grad_of_.clear();  // keeps its capacity
 }
 
-void Tape::truncate(int n) {
+template <class S>
+void BasicTape<S>::truncate(int n) {
   if (n < 0 || n > n_) throw Error(fmt::format("ad: truncate({}) on a tape of {} operations", n, n_));
   n_ = n;
   grad_of_.clear();  // gradients of the forgotten part are gone too
 }
 
-std::size_t Tape::bytes(int first) const {
+template <class S>
+std::size_t BasicTape<S>::bytes(int first) const {
   std::size_t sum = 0;
   for (int i = std::max(first, 0); i < n_; ++i) sum += static_cast<std::size_t>(nodes_[static_cast<std::size_t>(i)].value.size());
-  return sum * sizeof(double);
+  return sum * sizeof(S);
 }
 
-void Tape::shrink() { nodes_.resize(static_cast<std::size_t>(n_)); }
+template <class S>
+void BasicTape<S>::shrink() { nodes_.resize(static_cast<std::size_t>(n_)); }
 
-Tape::Node& Tape::push(Op op, int a, int b, int c) {
+template <class S>
+typename BasicTape<S>::Node& BasicTape<S>::push(Op op, int a, int b, int c) {
   if (static_cast<std::size_t>(n_) == nodes_.size()) nodes_.emplace_back();
   Node& nd = nodes_[static_cast<std::size_t>(n_++)];
   nd.op = op;
@@ -57,18 +61,21 @@ namespace {
 // Inputs of a node that gradients flow into: the first two, and an affine node's bias.
 int diff_inputs(Op op) { return op == Op::affine ? 3 : 2; }
 
-Tape& tape_of(Var a) {
+template <class S>
+BasicTape<S>& tape_of(BasicVar<S> a) {
   if (a.tape == nullptr || a.id < 0) throw Error("ad: operation on an empty Var");
   return *a.tape;
 }
 
-Tape& tape_of(Var a, Var b) {
-  Tape& t = tape_of(a);
+template <class S>
+BasicTape<S>& tape_of(BasicVar<S> a, BasicVar<S> b) {
+  BasicTape<S>& t = tape_of(a);
   if (b.tape != &t) throw Error("ad: operands live on different tapes");
   return t;
 }
 
-void check_same_shape(const char* what, const Mat& a, const Mat& b) {
+template <class S>
+void check_same_shape(const char* what, const MatS<S>& a, const MatS<S>& b) {
   if (a.rows() != b.rows() || a.cols() != b.cols())
     throw Error(fmt::format("ad: {}: shapes [{}, {}] and [{}, {}] differ", what, a.rows(), a.cols(),
                             b.rows(), b.cols()));
@@ -79,10 +86,11 @@ void check_same_shape(const char* what, const Mat& a, const Mat& b) {
 // ---------------------------------------------------------------------------------------------
 // Operations: record the node and compute its value.
 
-Var matmul(Var a, Var b, bool trans_a, bool trans_b) {
-  Tape& t = tape_of(a, b);
-  const Mat& A = t.node(a.id).value;
-  const Mat& B = t.node(b.id).value;
+template <class S>
+BasicVar<S> matmul(BasicVar<S> a, BasicVar<S> b, bool trans_a, bool trans_b) {
+  BasicTape<S>& t = tape_of(a, b);
+  const MatS<S>& A = t.node(a.id).value;
+  const MatS<S>& B = t.node(b.id).value;
   const Index k_a = trans_a ? A.rows() : A.cols();
   const Index k_b = trans_b ? B.cols() : B.rows();
   if (k_a != k_b)
@@ -105,12 +113,13 @@ Var matmul(Var a, Var b, bool trans_a, bool trans_b) {
   return t.var(t.size() - 1);
 }
 
-Var affine(Var x, Var w, Var row) {
-  Tape& t = tape_of(x, w);
+template <class S>
+BasicVar<S> affine(BasicVar<S> x, BasicVar<S> w, BasicVar<S> row) {
+  BasicTape<S>& t = tape_of(x, w);
   tape_of(x, row);
-  const Mat& X = t.node(x.id).value;
-  const Mat& W = t.node(w.id).value;
-  const Mat& R = t.node(row.id).value;
+  const MatS<S>& X = t.node(x.id).value;
+  const MatS<S>& W = t.node(w.id).value;
+  const MatS<S>& R = t.node(row.id).value;
   if (X.cols() != W.rows() || R.rows() != 1 || R.cols() != W.cols())
     throw Error(fmt::format("ad: affine: shapes [{}, {}] x [{}, {}] + [{}, {}] do not match", X.rows(), X.cols(),
                             W.rows(), W.cols(), R.rows(), R.cols()));
@@ -124,26 +133,29 @@ Var affine(Var x, Var w, Var row) {
   return t.var(t.size() - 1);
 }
 
-Var add(Var a, Var b) {
-  Tape& t = tape_of(a, b);
+template <class S>
+BasicVar<S> add(BasicVar<S> a, BasicVar<S> b) {
+  BasicTape<S>& t = tape_of(a, b);
   check_same_shape("add", t.node(a.id).value, t.node(b.id).value);
   auto& y = t.push(Op::add, a.id, b.id);
   y.value = t.node(a.id).value + t.node(b.id).value;
   return t.var(t.size() - 1);
 }
 
-Var sub(Var a, Var b) {
-  Tape& t = tape_of(a, b);
+template <class S>
+BasicVar<S> sub(BasicVar<S> a, BasicVar<S> b) {
+  BasicTape<S>& t = tape_of(a, b);
   check_same_shape("sub", t.node(a.id).value, t.node(b.id).value);
   auto& y = t.push(Op::sub, a.id, b.id);
   y.value = t.node(a.id).value - t.node(b.id).value;
   return t.var(t.size() - 1);
 }
 
-Var add_row(Var a, Var row) {
-  Tape& t = tape_of(a, row);
-  const Mat& A = t.node(a.id).value;
-  const Mat& R = t.node(row.id).value;
+template <class S>
+BasicVar<S> add_row(BasicVar<S> a, BasicVar<S> row) {
+  BasicTape<S>& t = tape_of(a, row);
+  const MatS<S>& A = t.node(a.id).value;
+  const MatS<S>& R = t.node(row.id).value;
   if (R.rows() != 1 || R.cols() != A.cols())
     throw Error(fmt::format("ad: add_row: row [{}, {}] does not match [{}, {}]", R.rows(), R.cols(),
                             A.rows(), A.cols()));
@@ -153,59 +165,69 @@ Var add_row(Var a, Var row) {
   return t.var(t.size() - 1);
 }
 
-Var mul(Var a, Var b) {
-  Tape& t = tape_of(a, b);
+template <class S>
+BasicVar<S> mul(BasicVar<S> a, BasicVar<S> b) {
+  BasicTape<S>& t = tape_of(a, b);
   check_same_shape("mul", t.node(a.id).value, t.node(b.id).value);
   auto& y = t.push(Op::mul, a.id, b.id);
   y.value = t.node(a.id).value.cwiseProduct(t.node(b.id).value);
   return t.var(t.size() - 1);
 }
 
-Var scale(Var a, double s) {
-  Tape& t = tape_of(a);
+template <class S>
+BasicVar<S> scale(BasicVar<S> a, double s) {
+  BasicTape<S>& t = tape_of(a);
   auto& y = t.push(Op::scale, a.id, -1);
   y.s = s;
-  y.value = s * t.node(a.id).value;
+  y.value = static_cast<S>(s) * t.node(a.id).value;
   return t.var(t.size() - 1);
 }
 
-Var add_scalar(Var a, double s) {
-  Tape& t = tape_of(a);
+template <class S>
+BasicVar<S> add_scalar(BasicVar<S> a, double s) {
+  BasicTape<S>& t = tape_of(a);
   auto& y = t.push(Op::add_scalar, a.id, -1);
   y.s = s;
-  y.value = t.node(a.id).value.array() + s;
+  y.value = t.node(a.id).value.array() + static_cast<S>(s);
   return t.var(t.size() - 1);
 }
 
-Var sum_rows(Var a) {
-  Tape& t = tape_of(a);
+template <class S>
+BasicVar<S> sum_rows(BasicVar<S> a) {
+  BasicTape<S>& t = tape_of(a);
   auto& y = t.push(Op::sum_rows, a.id, -1);
   y.value = t.node(a.id).value.colwise().sum();
   return t.var(t.size() - 1);
 }
 
-Var sum_cols(Var a) {
-  Tape& t = tape_of(a);
+template <class S>
+BasicVar<S> sum_cols(BasicVar<S> a) {
+  BasicTape<S>& t = tape_of(a);
   auto& y = t.push(Op::sum_cols, a.id, -1);
   y.value = t.node(a.id).value.rowwise().sum();
   return t.var(t.size() - 1);
 }
 
-Var sum_all(Var a) {
-  Tape& t = tape_of(a);
+template <class S>
+BasicVar<S> sum_all(BasicVar<S> a) {
+  BasicTape<S>& t = tape_of(a);
   auto& y = t.push(Op::sum_all, a.id, -1);
   y.value.resize(1, 1);
   y.value(0, 0) = t.node(a.id).value.sum();
   return t.var(t.size() - 1);
 }
 
-Var mean_rows(Var a) { return scale(sum_rows(a), 1.0 / static_cast<double>(a.rows())); }
-Var mean_cols(Var a) { return scale(sum_cols(a), 1.0 / static_cast<double>(a.cols())); }
-Var mean_all(Var a) { return scale(sum_all(a), 1.0 / static_cast<double>(a.value().size())); }
+template <class S>
+BasicVar<S> mean_rows(BasicVar<S> a) { return scale(sum_rows(a), 1.0 / static_cast<double>(a.rows())); }
+template <class S>
+BasicVar<S> mean_cols(BasicVar<S> a) { return scale(sum_cols(a), 1.0 / static_cast<double>(a.cols())); }
+template <class S>
+BasicVar<S> mean_all(BasicVar<S> a) { return scale(sum_all(a), 1.0 / static_cast<double>(a.value().size())); }
 
-Var bcast_rows(Var a, Index rows) {
-  Tape& t = tape_of(a);
-  const Mat& A = t.node(a.id).value;
+template <class S>
+BasicVar<S> bcast_rows(BasicVar<S> a, Index rows) {
+  BasicTape<S>& t = tape_of(a);
+  const MatS<S>& A = t.node(a.id).value;
   if (A.rows() != 1) throw Error("ad: bcast_rows needs a single row");
   auto& y = t.push(Op::bcast_rows, a.id, -1);
   y.i0 = static_cast<int>(rows);
@@ -214,9 +236,10 @@ Var bcast_rows(Var a, Index rows) {
   return t.var(t.size() - 1);
 }
 
-Var bcast_cols(Var a, Index cols) {
-  Tape& t = tape_of(a);
-  const Mat& A = t.node(a.id).value;
+template <class S>
+BasicVar<S> bcast_cols(BasicVar<S> a, Index cols) {
+  BasicTape<S>& t = tape_of(a);
+  const MatS<S>& A = t.node(a.id).value;
   if (A.cols() != 1) throw Error("ad: bcast_cols needs a single column");
   auto& y = t.push(Op::bcast_cols, a.id, -1);
   y.i0 = static_cast<int>(cols);
@@ -225,9 +248,10 @@ Var bcast_cols(Var a, Index cols) {
   return t.var(t.size() - 1);
 }
 
-Var bcast_all(Var a, Index rows, Index cols) {
-  Tape& t = tape_of(a);
-  const Mat& A = t.node(a.id).value;
+template <class S>
+BasicVar<S> bcast_all(BasicVar<S> a, Index rows, Index cols) {
+  BasicTape<S>& t = tape_of(a);
+  const MatS<S>& A = t.node(a.id).value;
   if (A.size() != 1) throw Error("ad: bcast_all needs a [1, 1] value");
   auto& y = t.push(Op::bcast_all, a.id, -1);
   y.i0 = static_cast<int>(rows);
@@ -236,8 +260,9 @@ Var bcast_all(Var a, Index rows, Index cols) {
   return t.var(t.size() - 1);
 }
 
-Var square(Var a) {
-  Tape& t = tape_of(a);
+template <class S>
+BasicVar<S> square(BasicVar<S> a) {
+  BasicTape<S>& t = tape_of(a);
   auto& y = t.push(Op::square, a.id, -1);
   y.value = t.node(a.id).value.array().square();
   return t.var(t.size() - 1);
@@ -261,19 +286,21 @@ void shift_column(const Src& src, Dst&& dst, Index s, bool add_to) {
 
 }  // namespace
 
-Var shift_rows(Var a, Index s) {
-  Tape& t = tape_of(a);
+template <class S>
+BasicVar<S> shift_rows(BasicVar<S> a, Index s) {
+  BasicTape<S>& t = tape_of(a);
   auto& y = t.push(Op::shift_rows, a.id, -1);
-  const Mat& A = t.node(a.id).value;
+  const MatS<S>& A = t.node(a.id).value;
   y.i0 = static_cast<int>(s);
   y.value.resize(A.rows(), A.cols());
   for (Index j = 0; j < A.cols(); ++j) shift_column(A.col(j), y.value.col(j), s, false);
   return t.var(t.size() - 1);
 }
 
-Var neighbours(Var a, int k, Index stride) {
-  Tape& t = tape_of(a);
-  const Mat& A = t.node(a.id).value;
+template <class S>
+BasicVar<S> neighbours(BasicVar<S> a, int k, Index stride) {
+  BasicTape<S>& t = tape_of(a);
+  const MatS<S>& A = t.node(a.id).value;
   if (k < 1 || k % 2 == 0) throw Error(fmt::format("ad: neighbours: window {} is not odd and positive", k));
   auto& y = t.push(Op::neighbours, a.id, -1);
   y.i0 = k;
@@ -285,9 +312,10 @@ Var neighbours(Var a, int k, Index stride) {
   return t.var(t.size() - 1);
 }
 
-Var neighbours_adjoint(Var a, int k, Index stride) {
-  Tape& t = tape_of(a);
-  const Mat& A = t.node(a.id).value;
+template <class S>
+BasicVar<S> neighbours_adjoint(BasicVar<S> a, int k, Index stride) {
+  BasicTape<S>& t = tape_of(a);
+  const MatS<S>& A = t.node(a.id).value;
   if (k < 1 || A.cols() % k != 0) throw Error(fmt::format("ad: neighbours_adjoint: {} columns do not split in {}", A.cols(), k));
   auto& y = t.push(Op::neighbours_adjoint, a.id, -1);
   y.i0 = k;
@@ -299,34 +327,41 @@ Var neighbours_adjoint(Var a, int k, Index stride) {
   return t.var(t.size() - 1);
 }
 
-Var reshape(Var a, Index rows, Index cols) {
-  Tape& t = tape_of(a);
-  const Mat& A = t.node(a.id).value;
+template <class S>
+BasicVar<S> reshape(BasicVar<S> a, Index rows, Index cols) {
+  BasicTape<S>& t = tape_of(a);
+  const MatS<S>& A = t.node(a.id).value;
   if (rows * cols != A.size())
     throw Error(fmt::format("ad: cannot reshape [{}, {}] to [{}, {}]", A.rows(), A.cols(), rows, cols));
   auto& y = t.push(Op::reshape, a.id, -1);
   y.i0 = static_cast<int>(rows);
   y.i1 = static_cast<int>(cols);
   y.value.resize(rows, cols);
-  y.value = Eigen::Map<const Mat>(A.data(), rows, cols);
+  y.value = Eigen::Map<const MatS<S>>(A.data(), rows, cols);
   return t.var(t.size() - 1);
 }
 
-Var apply(Fn f, Var a) {
-  Tape& t = tape_of(a);
+template <class S>
+BasicVar<S> apply(Fn f, BasicVar<S> a) {
+  BasicTape<S>& t = tape_of(a);
   auto& y = t.push(Op::fn, a.id, -1);
   y.fn = f;
-  const Mat& A = t.node(a.id).value;
+  const MatS<S>& A = t.node(a.id).value;
   y.value.resize(A.rows(), A.cols());
   switch (f) {
     case Fn::sin: y.value = A.array().sin(); break;
     case Fn::cos: y.value = A.array().cos(); break;
-    case Fn::tanh: detail::tanh_batch(A.data(), y.value.data(), A.size()); break;
+    case Fn::tanh:
+      if constexpr (std::is_same_v<S, double>) {
+        detail::tanh_batch(A.data(), y.value.data(), A.size());
+        break;
+      }
+      [[fallthrough]];
     case Fn::sigmoid:
     case Fn::softplus: {
-      const double* x = A.data();
-      double* out = y.value.data();
-      for (Index i = 0; i < A.size(); ++i) out[i] = detail::fn_value(f, x[i]);
+      const S* x = A.data();
+      S* out = y.value.data();
+      for (Index i = 0; i < A.size(); ++i) out[i] = static_cast<S>(detail::fn_value(f, static_cast<double>(x[i])));
       break;
     }
   }
@@ -337,31 +372,35 @@ namespace {
 
 // g .* (1 - y^2) and g .* (y - y^2): a gradient through tanh and sigmoid, from their values y,
 // in one pass (these run on the largest matrices of a backward sweep).
-Var tanh_grad(Var g, Var y) {
-  Tape& t = tape_of(g, y);
+template <class S>
+BasicVar<S> tanh_grad(BasicVar<S> g, BasicVar<S> y) {
+  BasicTape<S>& t = tape_of(g, y);
   auto& r = t.push(Op::tanh_grad, g.id, y.id);
-  const Mat& Y = t.node(y.id).value;
-  r.value = t.node(g.id).value.array() * (1.0 - Y.array().square());
+  const MatS<S>& Y = t.node(y.id).value;
+  r.value = t.node(g.id).value.array() * (S(1) - Y.array().square());
   return t.var(t.size() - 1);
 }
 
-Var sigmoid_grad(Var g, Var y) {
-  Tape& t = tape_of(g, y);
+template <class S>
+BasicVar<S> sigmoid_grad(BasicVar<S> g, BasicVar<S> y) {
+  BasicTape<S>& t = tape_of(g, y);
   auto& r = t.push(Op::sigmoid_grad, g.id, y.id);
-  const Mat& Y = t.node(y.id).value;
-  r.value = t.node(g.id).value.array() * Y.array() * (1.0 - Y.array());
+  const MatS<S>& Y = t.node(y.id).value;
+  r.value = t.node(g.id).value.array() * Y.array() * (S(1) - Y.array());
   return t.var(t.size() - 1);
 }
 
 // Records divdiff(a, b), or (given g) its backward: the pair g .* d/da divdiff(a, b) and
 // g .* d/db divdiff(a, b) = g .* d/da divdiff(b, a) as two divdiff_vjp nodes, computed in one
 // pass (for tanh they share every intermediate).
+template <class S>
 struct DivdiffNodes {
-  Var first, second;
+  BasicVar<S> first, second;
 };
 
-DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, Var g) {
-  Tape& t = tape_of(a, b);
+template <class S>
+DivdiffNodes<S> record_divdiff(Fn f, BasicVar<S> a, BasicVar<S> b, BasicVar<S> fa, BasicVar<S> fb, BasicVar<S> g) {
+  BasicTape<S>& t = tape_of(a, b);
   tape_of(a, fa);
   tape_of(a, fb);
   const bool vjp = g.id >= 0;
@@ -374,53 +413,61 @@ DivdiffNodes record_divdiff(Fn f, Var a, Var b, Var fa, Var fb, Var g) {
     nd.in[4] = g.id;
     return t.size() - 1;
   };
-  const Mat& A = t.node(ia).value;
-  const Mat& B = t.node(ib).value;
-  const Mat& FA = t.node(ifa).value;
-  const Mat& FB = t.node(ifb).value;
+  const MatS<S>& A = t.node(ia).value;
+  const MatS<S>& B = t.node(ib).value;
+  const MatS<S>& FA = t.node(ifa).value;
+  const MatS<S>& FB = t.node(ifb).value;
   check_same_shape("divdiff", A, B);
   check_same_shape("divdiff", A, FA);
   check_same_shape("divdiff", B, FB);
   if (vjp) check_same_shape("divdiff", A, t.node(g.id).value);
   const int first = setup(vjp ? Op::divdiff_vjp : Op::divdiff, ia, ib, ifa, ifb);
   const int second = vjp ? setup(Op::divdiff_vjp, ib, ia, ifb, ifa) : -1;
-  Mat& y0 = t.node(first).value;
+  MatS<S>& y0 = t.node(first).value;
   y0.resize(A.rows(), A.cols());
-  double* out0 = y0.data();
-  double* out1 = nullptr;
+  S* out0 = y0.data();
+  S* out1 = nullptr;
   if (vjp) {
-    Mat& y1 = t.node(second).value;
+    MatS<S>& y1 = t.node(second).value;
     y1.resize(A.rows(), A.cols());
     out1 = y1.data();
   }
-  const double* pa = A.data();
-  const double* pb = B.data();
-  const double* pfa = FA.data();
-  const double* pfb = FB.data();
-  const double* pg = vjp ? t.node(g.id).value.data() : nullptr;
+  const S* pa = A.data();
+  const S* pb = B.data();
+  const S* pfa = FA.data();
+  const S* pfb = FB.data();
+  const S* pg = vjp ? t.node(g.id).value.data() : nullptr;
   const Index n = A.size();
-  if (f == Fn::tanh) {
-    if (vjp) detail::dd_tanh_partials_batch(pa, pb, pfa, pfb, pg, out0, out1, n);
-    else detail::dd_tanh_batch(pa, pb, pfa, pfb, out0, n);
-  } else if (vjp) {
+  if constexpr (std::is_same_v<S, double>) {
+    if (f == Fn::tanh) {
+      if (vjp) detail::dd_tanh_partials_batch(pa, pb, pfa, pfb, pg, out0, out1, n);
+      else detail::dd_tanh_batch(pa, pb, pfa, pfb, out0, n);
+      return {t.var(first), vjp ? t.var(second) : BasicVar<S>{}};
+    }
+  }
+  // Each entry in double, rounded once to S (for a float tape: the kernels are double only).
+  auto d = [](S x) { return static_cast<double>(x); };
+  if (vjp) {
     for (Index i = 0; i < n; ++i) {
-      out0[i] = pg[i] * detail::dd_da(f, pa[i], pb[i], pfa[i], pfb[i]);
-      out1[i] = pg[i] * detail::dd_da(f, pb[i], pa[i], pfb[i], pfa[i]);
+      out0[i] = static_cast<S>(d(pg[i]) * detail::dd_da(f, d(pa[i]), d(pb[i]), d(pfa[i]), d(pfb[i])));
+      out1[i] = static_cast<S>(d(pg[i]) * detail::dd_da(f, d(pb[i]), d(pa[i]), d(pfb[i]), d(pfa[i])));
     }
   } else {
-    for (Index i = 0; i < n; ++i) out0[i] = detail::dd(f, pa[i], pb[i], pfa[i], pfb[i]);
+    for (Index i = 0; i < n; ++i) out0[i] = static_cast<S>(detail::dd(f, d(pa[i]), d(pb[i]), d(pfa[i]), d(pfb[i])));
   }
-  return {t.var(first), vjp ? t.var(second) : Var{}};
+  return {t.var(first), vjp ? t.var(second) : BasicVar<S>{}};
 }
 
 }  // namespace
 
-Var divdiff(Fn f, Var a, Var b, Var fa, Var fb) { return record_divdiff(f, a, b, fa, fb, Var{}).first; }
+template <class S>
+BasicVar<S> divdiff(Fn f, BasicVar<S> a, BasicVar<S> b, BasicVar<S> fa, BasicVar<S> fb) { return record_divdiff(f, a, b, fa, fb, BasicVar<S>{}).first; }
 
 // ---------------------------------------------------------------------------------------------
 // Reverse sweeps
 
-bool Tape::wants(int id, Sweep sweep) const {
+template <class S>
+bool BasicTape<S>::wants(int id, Sweep sweep) const {
   if (id < 0) return false;
   switch (sweep) {
     case Sweep::all: return node(id).needs_grad;
@@ -430,25 +477,29 @@ bool Tape::wants(int id, Sweep sweep) const {
   return false;
 }
 
-void Tape::check_own(Var v, const char* what) const {
+template <class S>
+void BasicTape<S>::check_own(BasicVar<S> v, const char* what) const {
   if (v.tape != this || v.id < 0 || v.id >= n_) throw Error(fmt::format("ad: {} of a Var of another tape", what));
 }
 
-void Tape::accumulate(int target, int g) {
+template <class S>
+void BasicTape<S>::accumulate(int target, int g) {
   int& slot = grad_of_[static_cast<std::size_t>(target)];
   slot = slot < 0 ? g : add(var(slot), var(g)).id;
 }
 
 // In a discrete sweep, the factor multiplying the other operand of a product: the average of
 // its values at u and v (Eq. 9), or the shared value itself if it does not depend on the state.
-Var Tape::other_factor(int id, Sweep sweep) {
+template <class S>
+BasicVar<S> BasicTape<S>::other_factor(int id, Sweep sweep) {
   if (sweep != Sweep::discrete) return var(id);
   const int q = pair_of_[static_cast<std::size_t>(id)];
   if (q < 0) return var(id);
   return scale(add(var(id), var(q)), 0.5);
 }
 
-void Tape::propagate(int id, int gid, Sweep sweep) {
+template <class S>
+void BasicTape<S>::propagate(int id, int gid, Sweep sweep) {
   const bool discrete = sweep == Sweep::discrete;
   // Copies: recording new nodes may not move nodes (deque), but keep the code obviously safe.
   const Op op = node(id).op;
@@ -456,7 +507,7 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
   const int a = node(id).in[0], b = node(id).in[1];
   const int i0 = node(id).i0, i1 = node(id).i1;
   const double s = node(id).s;
-  const Var g = var(gid);
+  const BasicVar<S> g = var(gid);
   const bool wa = wants(a, sweep), wb = wants(b, sweep);
 
   switch (op) {
@@ -465,11 +516,11 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
       // y = op(a) op(b); d op(a) = g op(b)^T, d op(b) = op(a)^T g, transposed back if needed.
       const bool ta = i0 != 0, tb = i1 != 0;
       if (wa) {
-        const Var B = other_factor(b, sweep);
+        const BasicVar<S> B = other_factor(b, sweep);
         accumulate(a, (ta ? matmul(B, g, tb, true) : matmul(g, B, false, !tb)).id);
       }
       if (wb) {
-        const Var A = other_factor(a, sweep);
+        const BasicVar<S> A = other_factor(a, sweep);
         accumulate(b, (tb ? matmul(g, A, true, ta) : matmul(A, g, !ta, false)).id);
       }
       break;
@@ -572,7 +623,7 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
       if (discrete) throw Error("ad: discrete differentiation through a divided difference is not supported");
       const int fa = node(id).in[2], fb = node(id).in[3];
       if (!wa && !wb) break;
-      const DivdiffNodes d = record_divdiff(f, var(a), var(b), var(fa), var(fb), g);
+      const DivdiffNodes<S> d = record_divdiff(f, var(a), var(b), var(fa), var(fb), g);
       if (wa) accumulate(a, d.first.id);
       if (wb) accumulate(b, d.second.id);
       break;
@@ -582,13 +633,14 @@ void Tape::propagate(int id, int gid, Sweep sweep) {
   }
 }
 
-void Tape::backward(Var loss, bool create_graph) {
+template <class S>
+void BasicTape<S>::backward(BasicVar<S> loss, bool create_graph) {
   check_own(loss, "backward");
   const int n0 = n_;
   grad_of_.assign(static_cast<std::size_t>(n0), -1);
   if (!node(loss.id).needs_grad) return;
   record_needs_grad_ = create_graph;
-  const Mat& l = node(loss.id).value;
+  const MatS<S>& l = node(loss.id).value;
   grad_of_[static_cast<std::size_t>(loss.id)] = constant(l.rows(), l.cols(), 1.0).id;
   try {
     for (int id = loss.id; id >= 0; --id) {
@@ -602,14 +654,16 @@ void Tape::backward(Var loss, bool create_graph) {
   record_needs_grad_ = true;
 }
 
-Var Tape::grad(Var v) {
+template <class S>
+BasicVar<S> BasicTape<S>::grad(BasicVar<S> v) {
   check_own(v, "grad");
   const auto i = static_cast<std::size_t>(v.id);
   if (i < grad_of_.size() && grad_of_[i] >= 0) return var(grad_of_[i]);
   return constant(node(v.id).value.rows(), node(v.id).value.cols(), 0.0);
 }
 
-Var Tape::gradient(Var y, Var x, bool create_graph) {
+template <class S>
+BasicVar<S> BasicTape<S>::gradient(BasicVar<S> y, BasicVar<S> x, bool create_graph) {
   check_own(y, "gradient");
   check_own(x, "gradient");
   const int n0 = n_;
@@ -625,7 +679,7 @@ Var Tape::gradient(Var y, Var x, bool create_graph) {
   }
   if (!mark_[static_cast<std::size_t>(y.id)]) return constant(x.rows(), x.cols(), 0.0);
   record_needs_grad_ = create_graph;
-  const Mat& l = node(y.id).value;
+  const MatS<S>& l = node(y.id).value;
   grad_of_[static_cast<std::size_t>(y.id)] = constant(l.rows(), l.cols(), 1.0).id;
   try {
     for (int id = y.id; id > x.id; --id) {
@@ -637,13 +691,14 @@ Var Tape::gradient(Var y, Var x, bool create_graph) {
     throw;
   }
   record_needs_grad_ = true;
-  const Var result = var(grad_of_[static_cast<std::size_t>(x.id)]);
+  const BasicVar<S> result = var(grad_of_[static_cast<std::size_t>(x.id)]);
   grad_of_.clear();  // grad() reports backward() only
   return result;
 }
 
-Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
-  for (Var x : {h_u, h_v, u, v}) check_own(x, "discrete_gradient");
+template <class S>
+BasicVar<S> BasicTape<S>::discrete_gradient(BasicVar<S> h_u, BasicVar<S> h_v, BasicVar<S> u, BasicVar<S> v, bool create_graph) {
+  for (BasicVar<S> x : {h_u, h_v, u, v}) check_own(x, "discrete_gradient");
   const int n0 = n_;
   pair_of_.assign(static_cast<std::size_t>(n0), -1);
   grad_of_.assign(static_cast<std::size_t>(n0), -1);
@@ -683,7 +738,7 @@ Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
   if (pair_of_[static_cast<std::size_t>(u.id)] != v.id) return constant(u.rows(), u.cols(), 0.0);
 
   record_needs_grad_ = create_graph;
-  const Mat& l = node(h_u.id).value;
+  const MatS<S>& l = node(h_u.id).value;
   grad_of_[static_cast<std::size_t>(h_u.id)] = constant(l.rows(), l.cols(), 1.0).id;
   try {
     for (int id = h_u.id; id >= 0; --id) {
@@ -699,5 +754,39 @@ Var Tape::discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph) {
   grad_of_.clear();  // grad() reports backward() only
   return g >= 0 ? var(g) : constant(u.rows(), u.cols(), 0.0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The two precisions.
+
+#define DGSIM_AD_INSTANTIATE(S)                                                                   \
+  template class BasicTape<S>;                                                                     \
+  template BasicVar<S> matmul(BasicVar<S>, BasicVar<S>, bool, bool);                               \
+  template BasicVar<S> affine(BasicVar<S>, BasicVar<S>, BasicVar<S>);                              \
+  template BasicVar<S> add(BasicVar<S>, BasicVar<S>);                                              \
+  template BasicVar<S> sub(BasicVar<S>, BasicVar<S>);                                              \
+  template BasicVar<S> add_row(BasicVar<S>, BasicVar<S>);                                          \
+  template BasicVar<S> mul(BasicVar<S>, BasicVar<S>);                                              \
+  template BasicVar<S> scale(BasicVar<S>, double);                                                 \
+  template BasicVar<S> add_scalar(BasicVar<S>, double);                                            \
+  template BasicVar<S> sum_rows(BasicVar<S>);                                                      \
+  template BasicVar<S> sum_cols(BasicVar<S>);                                                      \
+  template BasicVar<S> sum_all(BasicVar<S>);                                                       \
+  template BasicVar<S> mean_rows(BasicVar<S>);                                                     \
+  template BasicVar<S> mean_cols(BasicVar<S>);                                                     \
+  template BasicVar<S> mean_all(BasicVar<S>);                                                      \
+  template BasicVar<S> bcast_rows(BasicVar<S>, Index);                                             \
+  template BasicVar<S> bcast_cols(BasicVar<S>, Index);                                             \
+  template BasicVar<S> bcast_all(BasicVar<S>, Index, Index);                                       \
+  template BasicVar<S> square(BasicVar<S>);                                                        \
+  template BasicVar<S> shift_rows(BasicVar<S>, Index);                                             \
+  template BasicVar<S> reshape(BasicVar<S>, Index, Index);                                         \
+  template BasicVar<S> neighbours(BasicVar<S>, int, Index);                                        \
+  template BasicVar<S> neighbours_adjoint(BasicVar<S>, int, Index);                                \
+  template BasicVar<S> apply(Fn, BasicVar<S>);                                                     \
+  template BasicVar<S> divdiff(Fn, BasicVar<S>, BasicVar<S>, BasicVar<S>, BasicVar<S>);
+
+DGSIM_AD_INSTANTIATE(float)
+DGSIM_AD_INSTANTIATE(double)
+#undef DGSIM_AD_INSTANTIATE
 
 }  // namespace dgsim::ad

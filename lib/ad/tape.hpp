@@ -18,6 +18,11 @@
 // Buffers are reused: after clear() the same sequence of operations reuses the node storage,
 // so a training loop that records the same graph every step does no heap allocation per op
 // (beyond what BLAS itself does).
+//
+// Precision: BasicTape<S> holds values of scalar S, float or double. Tape and Var are the
+// double tape (what dgsim uses unless told otherwise); a float tape runs its matrix products
+// in single precision (sgemm) and evaluates the scalar kernels (tanh, divided differences)
+// in double, rounding each result once.
 
 #include <cstddef>
 #include <deque>
@@ -27,15 +32,20 @@
 
 namespace dgsim::ad {
 
-class Tape;
+template <class S>
+using MatS = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+
+template <class S>
+class BasicTape;
 
 // Handle to a value recorded on a tape. Valid until the tape's next clear(); references from
 // value() stay valid while the tape grows.
-struct Var {
-  Tape* tape = nullptr;
+template <class S>
+struct BasicVar {
+  BasicTape<S>* tape = nullptr;
   int id = -1;
 
-  const Mat& value() const;
+  const MatS<S>& value() const;
   Eigen::Index rows() const { return value().rows(); }
   Eigen::Index cols() const { return value().cols(); }
 };
@@ -71,11 +81,16 @@ enum class Op {
   divdiff_vjp,   // in[4] .* d/da divdiff(a, b); the backward of divdiff, not differentiable
 };
 
-class Tape {
+template <class S>
+class BasicTape {
  public:
-  Tape() = default;
-  Tape(const Tape&) = delete;
-  Tape& operator=(const Tape&) = delete;
+  using Scalar = S;
+  using Matrix = MatS<S>;
+  using Var = BasicVar<S>;
+
+  BasicTape() = default;
+  BasicTape(const BasicTape&) = delete;
+  BasicTape& operator=(const BasicTape&) = delete;
 
   // Forgets all recorded operations but keeps their buffers for reuse.
   void clear();
@@ -90,18 +105,19 @@ class Tape {
   // Frees the storage of operations beyond size() (kept for reuse by clear() and truncate()).
   void shrink();
 
-  // A leaf holding a copy of m. requires_grad: whether backward() computes its gradient.
+  // A leaf holding a copy of m (rounded to S). requires_grad: whether backward() computes
+  // its gradient.
   template <class Derived>
   Var leaf(const Eigen::MatrixBase<Derived>& m, bool requires_grad = false) {
     Node& nd = push(Op::leaf, -1, -1);
-    nd.value = m;
+    nd.value = m.template cast<S>();
     nd.needs_grad = requires_grad;
     return {this, n_ - 1};
   }
   // A leaf of shape [rows, cols] filled with c.
   Var constant(Eigen::Index rows, Eigen::Index cols, double c) {
     Node& nd = push(Op::leaf, -1, -1);
-    nd.value.setConstant(rows, cols, c);
+    nd.value.setConstant(rows, cols, static_cast<S>(c));
     return {this, n_ - 1};
   }
 
@@ -130,7 +146,7 @@ class Tape {
   // not defined here, and an Error says so.
   Var discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph = true);
 
-  const Mat& value(Var v) const { return nodes_[v.id].value; }
+  const Matrix& value(Var v) const { return nodes_[static_cast<std::size_t>(v.id)].value; }
 
  private:
   struct Node {
@@ -140,14 +156,14 @@ class Tape {
     int i0 = 0, i1 = 0;
     double s = 0.0;
     bool needs_grad = false;
-    Mat value;
+    Matrix value;
   };
 
  public:
   // Used by the operation functions below (and to inspect a tape, e.g. to count FLOPs).
   Node& push(Op op, int a, int b, int c = -1);  // c: a third differentiated input (affine's bias)
-  Node& node(int id) { return nodes_[id]; }
-  const Node& node(int id) const { return nodes_[id]; }
+  Node& node(int id) { return nodes_[static_cast<std::size_t>(id)]; }
+  const Node& node(int id) const { return nodes_[static_cast<std::size_t>(id)]; }
   Var var(int id) { return {this, id}; }
 
  private:
@@ -169,45 +185,55 @@ class Tape {
 };
 
 // ---- operations; every argument must live on the same tape ----
-Var matmul(Var a, Var b, bool trans_a = false, bool trans_b = false);  // op(a) op(b)
-Var affine(Var x, Var w, Var row);  // x [R, K] w [K, C] + row [1, C]: a linear layer, one pass
-Var add(Var a, Var b);
-Var sub(Var a, Var b);
-Var add_row(Var a, Var row);     // a [R, C] + row [1, C]
-Var mul(Var a, Var b);           // elementwise
-Var scale(Var a, double s);
-Var add_scalar(Var a, double s);
-Var sum_rows(Var a);             // [R, C] -> [1, C]
-Var sum_cols(Var a);             // [R, C] -> [R, 1]
-Var sum_all(Var a);              // [R, C] -> [1, 1]
-Var mean_rows(Var a);
-Var mean_cols(Var a);
-Var mean_all(Var a);
-Var bcast_rows(Var a, Eigen::Index rows);  // [1, C] -> [rows, C]
-Var bcast_cols(Var a, Eigen::Index cols);  // [R, 1] -> [R, cols]
-Var bcast_all(Var a, Eigen::Index rows, Eigen::Index cols);
-Var square(Var a);
-Var shift_rows(Var a, Eigen::Index s);  // y.row(r) = a.row((r + s) mod R), periodic
-Var reshape(Var a, Eigen::Index rows, Eigen::Index cols);  // column-major order kept
+template <class S> BasicVar<S> matmul(BasicVar<S> a, BasicVar<S> b, bool trans_a = false, bool trans_b = false);  // op(a) op(b)
+template <class S> BasicVar<S> affine(BasicVar<S> x, BasicVar<S> w, BasicVar<S> row);  // x [R, K] w [K, C] + row [1, C]: a linear layer, one pass
+template <class S> BasicVar<S> add(BasicVar<S> a, BasicVar<S> b);
+template <class S> BasicVar<S> sub(BasicVar<S> a, BasicVar<S> b);
+template <class S> BasicVar<S> add_row(BasicVar<S> a, BasicVar<S> row);  // a [R, C] + row [1, C]
+template <class S> BasicVar<S> mul(BasicVar<S> a, BasicVar<S> b);        // elementwise
+template <class S> BasicVar<S> scale(BasicVar<S> a, double s);
+template <class S> BasicVar<S> add_scalar(BasicVar<S> a, double s);
+template <class S> BasicVar<S> sum_rows(BasicVar<S> a);  // [R, C] -> [1, C]
+template <class S> BasicVar<S> sum_cols(BasicVar<S> a);  // [R, C] -> [R, 1]
+template <class S> BasicVar<S> sum_all(BasicVar<S> a);   // [R, C] -> [1, 1]
+template <class S> BasicVar<S> mean_rows(BasicVar<S> a);
+template <class S> BasicVar<S> mean_cols(BasicVar<S> a);
+template <class S> BasicVar<S> mean_all(BasicVar<S> a);
+template <class S> BasicVar<S> bcast_rows(BasicVar<S> a, Eigen::Index rows);  // [1, C] -> [rows, C]
+template <class S> BasicVar<S> bcast_cols(BasicVar<S> a, Eigen::Index cols);  // [R, 1] -> [R, cols]
+template <class S> BasicVar<S> bcast_all(BasicVar<S> a, Eigen::Index rows, Eigen::Index cols);
+template <class S> BasicVar<S> square(BasicVar<S> a);
+template <class S> BasicVar<S> shift_rows(BasicVar<S> a, Eigen::Index s);  // y.row(r) = a.row((r + s) mod R), periodic
+template <class S> BasicVar<S> reshape(BasicVar<S> a, Eigen::Index rows, Eigen::Index cols);  // column-major order kept
 // Periodic neighbourhoods (im2col of a periodic 1-D convolution): [R, C] -> [R, k*C] whose
 // column block j is shift_rows(a, (j - k/2) * stride); k odd. With site-major rows
 // (stride = batch size) block j holds each site's neighbour j - k/2.
-Var neighbours(Var a, int k, Eigen::Index stride);
-Var neighbours_adjoint(Var a, int k, Eigen::Index stride);  // [R, k*C] -> [R, C]
-Var apply(Fn f, Var a);
-inline Var tanh(Var a) { return apply(Fn::tanh, a); }
-inline Var sigmoid(Var a) { return apply(Fn::sigmoid, a); }
-inline Var softplus(Var a) { return apply(Fn::softplus, a); }
-inline Var sin(Var a) { return apply(Fn::sin, a); }
-inline Var cos(Var a) { return apply(Fn::cos, a); }
+template <class S> BasicVar<S> neighbours(BasicVar<S> a, int k, Eigen::Index stride);
+template <class S> BasicVar<S> neighbours_adjoint(BasicVar<S> a, int k, Eigen::Index stride);  // [R, k*C] -> [R, C]
+template <class S> BasicVar<S> apply(Fn f, BasicVar<S> a);
+template <class S> BasicVar<S> tanh(BasicVar<S> a) { return apply(Fn::tanh, a); }
+template <class S> BasicVar<S> sigmoid(BasicVar<S> a) { return apply(Fn::sigmoid, a); }
+template <class S> BasicVar<S> softplus(BasicVar<S> a) { return apply(Fn::softplus, a); }
+template <class S> BasicVar<S> sin(BasicVar<S> a) { return apply(Fn::sin, a); }
+template <class S> BasicVar<S> cos(BasicVar<S> a) { return apply(Fn::cos, a); }
 
 // Divided difference (f(a) - f(b)) / (a - b), f'(a) where a = b; fa, fb are f(a), f(b) as
 // recorded (used to save work). Differentiable once in a and b.
-Var divdiff(Fn f, Var a, Var b, Var fa, Var fb);
+template <class S>
+BasicVar<S> divdiff(Fn f, BasicVar<S> a, BasicVar<S> b, BasicVar<S> fa, BasicVar<S> fb);
 
 // Scalar kernels, exposed for tests: the divided difference of f at (a, b) and its partial
 // derivative in a, accurate to a few ulps also when a and b are close or equal.
 double divdiff_value(Fn f, double a, double b);
 double divdiff_da_value(Fn f, double a, double b);
+
+template <class S>
+const MatS<S>& BasicVar<S>::value() const {
+  return tape->value(*this);
+}
+
+// The double tape: what dgsim records unless a training asks for float.
+using Tape = BasicTape<double>;
+using Var = BasicVar<double>;
 
 }  // namespace dgsim::ad
