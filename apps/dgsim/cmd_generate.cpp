@@ -118,7 +118,7 @@ int run_generate(const std::vector<std::string>& args) {
     } else {
       const double steps = p.t_end / dt;
       if (!(steps <= 1e15))
-        throw UsageError("generate", fmt::format("--dt {} gives {:.3g} steps over --t-end {}; at most 1e15 are accepted", dt, steps, p.t_end));
+        throw UsageError("generate", fmt::format("--dt {} gives {:.3g} steps over t_end {}; at most 1e15 are accepted", dt, steps, p.t_end));
       if (std::abs(steps - std::round(steps)) > 1e-9 * steps)
         throw UsageError("generate", fmt::format("--dt {} does not divide --t-end {} into whole steps", dt, p.t_end));
       p.n_steps = std::lround(steps);

@@ -332,7 +332,9 @@ int run_predict(const std::vector<std::string>& args) {
   nn::RestoredModel restored = nn::import_state(mf.state);
   nn::Model& model = restored.model;
   const io::TrajectorySet d = io::read_dataset(opt.data_path);
-  if (const auto it = mf.info_text.find("data.system"); it != mf.info_text.end() && it->second != d.system)
+  auto it = mf.info_text.find("data.system");
+  if (it == mf.info_text.end()) it = mf.info_text.find("system");  // files of an earlier test helper
+  if (it != mf.info_text.end() && it->second != d.system)
     throw ConfigError(fmt::format("model '{}' was trained on system '{}', dataset '{}' holds '{}'", opt.model_path,
                                   it->second, opt.data_path, d.system));
   if (model.config().dim != d.dim)

@@ -236,6 +236,8 @@ int run_train(const std::vector<std::string>& args) {
   }
   check_output_path(output, {{"--data", data_path}});
   const std::string ckpt_path = output + ".ckpt";
+  check_output_path(ckpt_path, {{"--data", data_path}});
+  if (!log_path.empty()) check_output_path(log_path, {{"--data", data_path}, {"output", output}, {"checkpoint", ckpt_path}});
 
   // ---- data and settings
   const io::TrajectorySet data = io::read_dataset(data_path);
@@ -306,6 +308,9 @@ int run_train(const std::vector<std::string>& args) {
   if (resume && file_exists(ckpt_path)) {
     const nn::ModelFile ck = nn::read_model_file(ckpt_path);
     check_same(id, ck, ckpt_path);
+    if (const auto it = ck.info_text.find("blas"); it != ck.info_text.end() && it->second != blas_kernel())
+      DGSIM_LOG_WARN("checkpoint {} was written with the {} kernels and this run has {}: the result will not repeat an "
+                     "uninterrupted run bit for bit (OPENBLAS_CORETYPE pins the kernels)", ckpt_path, it->second, blas_kernel());
     nn::RestoredModel rm = nn::import_state(ck.state);
     if (!rm.adam) throw IoError("checkpoint holds no optimizer state", ckpt_path, "adam");
     if (kind == nn::ModelKind::node && rm.model.config().node_bias != cfg.node_bias)

@@ -23,9 +23,12 @@ void check_output_path(const std::string& target, const std::vector<std::pair<st
   if (!fs::is_directory(dir, ec)) throw IoError("directory does not exist", dir.string());
   if (fs::is_directory(p, ec)) throw IoError("output path is a directory", target);
   for (const auto& [option, input] : inputs) {
-    std::error_code e1;
-    if (!input.empty() && fs::equivalent(p, fs::path(input), e1) && !e1)  // same file, by any name
-      throw ConfigError(fmt::format("output {} is the {} file; writing it would replace the input", target, option));
+    if (input.empty()) continue;
+    std::error_code e1, e2, e3;
+    const bool same_file = fs::equivalent(p, fs::path(input), e1) && !e1;  // both exist: by any name or link
+    const fs::path a = fs::weakly_canonical(p, e2), b = fs::weakly_canonical(fs::path(input), e3);
+    if (same_file || (!e2 && !e3 && a == b))  // a path not written yet, spelled differently
+      throw ConfigError(fmt::format("output {} is the same file as the {} file", target, option));
   }
 }
 

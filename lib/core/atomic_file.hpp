@@ -10,8 +10,8 @@
 namespace dgsim {
 
 // Checks that `target` can be an output file: non-empty, its folder exists, not a folder itself,
-// and not one of the command's input files (`inputs`: option name and path, e.g. {"--data",
-// "kdv.h5"}), which the atomic rename would replace. Throws ConfigError or IoError naming it.
+// and not the same file as one of the command's other files (`inputs`: a name and a path, e.g.
+// {"--data", "kdv.h5"}; paths that do not exist yet compare by their canonical form). Throws ConfigError or IoError naming it.
 // Call it before long work, to fail early.
 void check_output_path(const std::string& target, const std::vector<std::pair<std::string, std::string>>& inputs = {});
 
