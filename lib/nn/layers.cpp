@@ -6,8 +6,6 @@
 
 namespace dgsim::nn {
 
-using ad::Var;
-
 Linear add_linear(Params& params, const std::string& name, int in, int out, bool bias) {
   Linear l;
   l.in = in;
@@ -17,8 +15,9 @@ Linear add_linear(Params& params, const std::string& name, int in, int out, bool
   return l;
 }
 
-Var forward(const Linear& layer, const std::vector<Var>& p, Var x) {
-  const Var w = p[static_cast<std::size_t>(layer.w)];
+template <class S>
+ad::BasicVar<S> forward(const Linear& layer, const std::vector<ad::BasicVar<S>>& p, ad::BasicVar<S> x) {
+  const ad::BasicVar<S> w = p[static_cast<std::size_t>(layer.w)];
   return layer.b >= 0 ? ad::affine(x, w, p[static_cast<std::size_t>(layer.b)]) : ad::matmul(x, w);
 }
 
@@ -33,10 +32,11 @@ Conv1d add_conv1d(Params& params, const std::string& name, int in, int out, int 
   return c;
 }
 
-Var forward(const Conv1d& layer, const std::vector<Var>& p, Var x, Eigen::Index batch) {
+template <class S>
+ad::BasicVar<S> forward(const Conv1d& layer, const std::vector<ad::BasicVar<S>>& p, ad::BasicVar<S> x, Eigen::Index batch) {
   // Site k's neighbour k + j is row + j * batch.
-  const Var cols = layer.kernel == 1 ? x : ad::neighbours(x, layer.kernel, batch);
-  const Var w = p[static_cast<std::size_t>(layer.w)];
+  const ad::BasicVar<S> cols = layer.kernel == 1 ? x : ad::neighbours(x, layer.kernel, batch);
+  const ad::BasicVar<S> w = p[static_cast<std::size_t>(layer.w)];
   return layer.b >= 0 ? ad::affine(cols, w, p[static_cast<std::size_t>(layer.b)]) : ad::matmul(cols, w);
 }
 
@@ -50,7 +50,8 @@ Mlp add_mlp(Params& params, const std::string& name, const std::vector<int>& siz
   return m;
 }
 
-Var forward(const Mlp& mlp, const std::vector<Var>& p, Var x) {
+template <class S>
+ad::BasicVar<S> forward(const Mlp& mlp, const std::vector<ad::BasicVar<S>>& p, ad::BasicVar<S> x) {
   for (std::size_t i = 0; i < mlp.layers.size(); ++i) {
     x = forward(mlp.layers[i], p, x);
     if (i + 1 < mlp.layers.size()) x = ad::apply(mlp.act, x);
@@ -86,5 +87,13 @@ void init_orthogonal(Params& params, const Conv1d& layer, Rng& rng) {
 void init_orthogonal(Params& params, const Mlp& mlp, Rng& rng) {
   for (const Linear& l : mlp.layers) init_orthogonal(params, l, rng);
 }
+
+#define DGSIM_NN_LAYERS(S)                                                                                    \
+  template ad::BasicVar<S> forward(const Linear&, const std::vector<ad::BasicVar<S>>&, ad::BasicVar<S>);            \
+  template ad::BasicVar<S> forward(const Conv1d&, const std::vector<ad::BasicVar<S>>&, ad::BasicVar<S>, Eigen::Index); \
+  template ad::BasicVar<S> forward(const Mlp&, const std::vector<ad::BasicVar<S>>&, ad::BasicVar<S>);
+DGSIM_NN_LAYERS(float)
+DGSIM_NN_LAYERS(double)
+#undef DGSIM_NN_LAYERS
 
 }  // namespace dgsim::nn

@@ -1,6 +1,7 @@
 #pragma once
 // Layers over a Params store: Linear, periodic Conv1d, MLP. A layer holds the indices of its
-// parameters; forward() takes the parameters as recorded on a tape by Params::bind().
+// parameters; forward() takes the parameters as recorded on a tape (float or double) by
+// Params::bind().
 //
 // Layout of fields on a periodic 1-D grid: a batch of B states of N sites is a [B*N, C] matrix
 // with site-major rows, row = site * B + sample. This is the column-major reshape of the [B, N]
@@ -21,7 +22,8 @@ struct Linear {
   int in = 0, out = 0;
 };
 Linear add_linear(Params& params, const std::string& name, int in, int out, bool bias);
-ad::Var forward(const Linear& layer, const std::vector<ad::Var>& p, ad::Var x);
+template <class S>
+ad::BasicVar<S> forward(const Linear& layer, const std::vector<ad::BasicVar<S>>& p, ad::BasicVar<S> x);
 
 // Periodic 1-D convolution (cross-correlation, as PyTorch's Conv1d with circular padding
 // (kernel - 1)/2): y[site] = sum_j x[site + j - (kernel - 1)/2] W_j + b; x [B*N, in] site-major,
@@ -32,7 +34,8 @@ struct Conv1d {
   int in = 0, out = 0, kernel = 1;
 };
 Conv1d add_conv1d(Params& params, const std::string& name, int in, int out, int kernel, bool bias);
-ad::Var forward(const Conv1d& layer, const std::vector<ad::Var>& p, ad::Var x, Eigen::Index batch);
+template <class S>
+ad::BasicVar<S> forward(const Conv1d& layer, const std::vector<ad::BasicVar<S>>& p, ad::BasicVar<S> x, Eigen::Index batch);
 
 // Linear layers with an activation after each but the last.
 struct Mlp {
@@ -41,7 +44,8 @@ struct Mlp {
 };
 // sizes = {in, hidden..., out}; out_bias: whether the last layer has a bias.
 Mlp add_mlp(Params& params, const std::string& name, const std::vector<int>& sizes, ad::Fn act, bool out_bias);
-ad::Var forward(const Mlp& mlp, const std::vector<ad::Var>& p, ad::Var x);
+template <class S>
+ad::BasicVar<S> forward(const Mlp& mlp, const std::vector<ad::BasicVar<S>>& p, ad::BasicVar<S> x);
 
 // A [rows, cols] matrix with orthonormal columns (rows >= cols) or rows (rows < cols), from
 // the QR factorisation of a Gaussian matrix with the signs fixed by diag(R) (as PyTorch's

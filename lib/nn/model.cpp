@@ -89,50 +89,69 @@ Model::Model(const ModelConfig& config) : config_(config) {
   }
 }
 
-void Model::bind(ad::Tape& tape) {
-  tape_ = &tape;
-  params_.bind(tape, p_);
+template <class S>
+void Model::bind(ad::BasicTape<S>& tape) {
+  Bound<S>& b = bound_on<S>();
+  b.tape = &tape;
+  params_.bind(tape, b.p);
   if (!config_.pde) {
-    s_ = tape.leaf(s_matrix_);
-    sq_ = tape.leaf(select_q_);
-    sp_ = tape.leaf(select_p_);
-    mask_ = tape.leaf(p_mask_);
+    b.s = tape.leaf(s_matrix_);
+    b.sq = tape.leaf(select_q_);
+    b.sp = tape.leaf(select_p_);
+    b.mask = tape.leaf(p_mask_);
   }
 }
 
-Var Model::state_energy(Var u) {
-  if (config_.kind == ModelKind::srnn)  // H = T(p) + V(q)
-    return ad::add(forward(mlp_, p_, ad::matmul(u, sp_)), forward(mlp2_, p_, ad::matmul(u, sq_)));
-  return forward(mlp_, p_, u);
+template <class S>
+void Model::check_bound(ad::BasicVar<S> u) const {
+  const Bound<S>& b = bound_on<S>();
+  if (b.tape == nullptr || u.tape != b.tape) throw Error("model: bind() the model to the tape of its input first");
 }
 
-Var Model::field_energy(Var u) {
+template <class S>
+ad::BasicVar<S> Model::state_energy(ad::BasicVar<S> u) {
+  const Bound<S>& b = bound_on<S>();
+  if (config_.kind == ModelKind::srnn)  // H = T(p) + V(q)
+    return ad::add(forward(mlp_, b.p, ad::matmul(u, b.sp)), forward(mlp2_, b.p, ad::matmul(u, b.sq)));
+  return forward(mlp_, b.p, u);
+}
+
+template <class S>
+ad::BasicVar<S> Model::field_energy(ad::BasicVar<S> u) {
   // u [B, N] -> site-major column [B*N, 1] -> [B*N, hidden] -> [B*N, 1] -> [B, N].
+  const Bound<S>& bd = bound_on<S>();
   const Eigen::Index b = u.rows(), n = u.cols();
   const ad::Fn f = config_.activation;
-  Var x = ad::reshape(u, b * n, 1);
-  x = ad::apply(f, forward(conv_, p_, x, b));
-  x = ad::apply(f, forward(site1_, p_, x));
-  x = ad::reshape(forward(site2_, p_, x), b, n);
+  ad::BasicVar<S> x = ad::reshape(u, b * n, 1);
+  x = ad::apply(f, forward(conv_, bd.p, x, b));
+  x = ad::apply(f, forward(site1_, bd.p, x));
+  x = ad::reshape(forward(site2_, bd.p, x), b, n);
   return config_.kind == ModelKind::node ? x : ad::sum_cols(x);
 }
 
-Var Model::energy(Var u) {
-  if (tape_ == nullptr || u.tape != tape_) throw Error("model: bind() the model to the tape of its input first");
+template <class S>
+ad::BasicVar<S> Model::energy(ad::BasicVar<S> u) {
+  check_bound(u);
   if (u.cols() != config_.dim) throw ConfigError(fmt::format("model: state has {} components, expected {}", u.cols(), config_.dim));
   if (!has_energy()) throw ConfigError("model: NODE has no energy");
   return config_.pde ? field_energy(u) : state_energy(u);
 }
 
-Var Model::energy_gradient(Var u) { return tape_->gradient(energy(u), u, true); }
+template <class S>
+ad::BasicVar<S> Model::energy_gradient(ad::BasicVar<S> u) {
+  return bound_on<S>().tape->gradient(energy(u), u, true);
+}
 
-Var Model::apply_structure(Var grad) {
+template <class S>
+ad::BasicVar<S> Model::apply_structure(ad::BasicVar<S> grad) {
+  using V = ad::BasicVar<S>;
+  const Bound<S>& bd = bound_on<S>();
   const Eigen::Index b = grad.rows(), n = grad.cols();
   switch (config_.structure) {
     case Structure::S: {
-      Var y = ad::matmul(grad, s_, false, true);  // rows: (S g)^T = g^T S^T
+      V y = ad::matmul(grad, bd.s, false, true);  // rows: (S g)^T = g^T S^T
       if (friction_ >= 0) {  // - R g with R = diag(0, g I)
-        const Var rg = ad::mul(ad::mul(grad, ad::bcast_rows(mask_, b)), ad::bcast_all(p_[static_cast<std::size_t>(friction_)], b, n));
+        const V rg = ad::mul(ad::mul(grad, ad::bcast_rows(bd.mask, b)), ad::bcast_all(bd.p[static_cast<std::size_t>(friction_)], b, n));
         y = ad::sub(y, rg);
       }
       return y;
@@ -140,46 +159,54 @@ Var Model::apply_structure(Var grad) {
     case Structure::D:
     case Structure::D2: {
       // Periodic neighbours of site k are rows ±B of the site-major column.
-      const Var x = ad::reshape(grad, b * n, 1);
-      const Var next = ad::shift_rows(x, b), prev = ad::shift_rows(x, -b);
+      const V x = ad::reshape(grad, b * n, 1);
+      const V next = ad::shift_rows(x, b), prev = ad::shift_rows(x, -b);
       const double dx = config_.dx;
-      const Var y = config_.structure == Structure::D
-                        ? ad::scale(ad::sub(next, prev), 1.0 / (2.0 * dx))
-                        : ad::scale(ad::add(ad::sub(next, ad::scale(x, 2.0)), prev), 1.0 / (dx * dx));
+      const V y = config_.structure == Structure::D
+                      ? ad::scale(ad::sub(next, prev), 1.0 / (2.0 * dx))
+                      : ad::scale(ad::add(ad::sub(next, ad::scale(x, 2.0)), prev), 1.0 / (dx * dx));
       return ad::reshape(y, b, n);
     }
   }
   return grad;
 }
 
-Var Model::time_derivative(Var u) {
+template <class S>
+ad::BasicVar<S> Model::time_derivative(ad::BasicVar<S> u) {
   if (config_.kind == ModelKind::node) {
-    if (tape_ == nullptr || u.tape != tape_) throw Error("model: bind() the model to the tape of its input first");
-    return config_.pde ? field_energy(u) : forward(mlp_, p_, u);
+    check_bound(u);
+    return config_.pde ? field_energy(u) : forward(mlp_, bound_on<S>().p, u);
   }
   return apply_structure(energy_gradient(u));
 }
 
-Var Model::kinetic_gradient(Var p) {
+template <class S>
+ad::BasicVar<S> Model::kinetic_gradient(ad::BasicVar<S> p) {
   if (config_.kind != ModelKind::srnn) throw ConfigError("model: only SRNN has a separate kinetic energy");
-  if (tape_ == nullptr || p.tape != tape_) throw Error("model: bind() the model to the tape of its input first");
-  return tape_->gradient(forward(mlp_, p_, p), p, true);
+  check_bound(p);
+  const Bound<S>& b = bound_on<S>();
+  return b.tape->gradient(forward(mlp_, b.p, p), p, true);
 }
 
-Var Model::potential_gradient(Var q) {
+template <class S>
+ad::BasicVar<S> Model::potential_gradient(ad::BasicVar<S> q) {
   if (config_.kind != ModelKind::srnn) throw ConfigError("model: only SRNN has a separate potential energy");
-  if (tape_ == nullptr || q.tape != tape_) throw Error("model: bind() the model to the tape of its input first");
-  return tape_->gradient(forward(mlp2_, p_, q), q, true);
+  check_bound(q);
+  const Bound<S>& b = bound_on<S>();
+  return b.tape->gradient(forward(mlp2_, b.p, q), q, true);
 }
 
-Var Model::discrete_time_derivative(Var u, Var v) {
-  const Var hu = energy(u), hv = energy(v);
-  return apply_structure(tape_->discrete_gradient(hu, hv, u, v, true));
+template <class S>
+ad::BasicVar<S> Model::discrete_time_derivative(ad::BasicVar<S> u, ad::BasicVar<S> v) {
+  const ad::BasicVar<S> hu = energy(u), hv = energy(v);
+  return apply_structure(bound_on<S>().tape->discrete_gradient(hu, hv, u, v, true));
 }
 
+template <class S>
 void Model::gradient(Vec& g) const {
-  if (tape_ == nullptr) throw Error("model: gradient() before bind()");
-  params_.gradient(*tape_, p_, g);
+  const Bound<S>& b = bound_on<S>();
+  if (b.tape == nullptr) throw Error("model: gradient() before bind()");
+  params_.gradient(*b.tape, b.p, g);
 }
 
 void Model::project() {
@@ -224,13 +251,39 @@ Mat Model::discrete_time_derivative_jacobian(const Vec& u, const Vec& v) {
   return jac;
 }
 
-Var mse(Var pred, Var target) { return ad::mean_all(ad::square(ad::sub(pred, target))); }
+template <class S>
+ad::BasicVar<S> mse(ad::BasicVar<S> pred, ad::BasicVar<S> target) {
+  return ad::mean_all(ad::square(ad::sub(pred, target)));
+}
 
-Var dgnet_loss(Model& model, Var u0, Var u1, double dt) {
-  const Var target = ad::scale(ad::sub(u1, u0), 1.0 / dt);
+template <class S>
+ad::BasicVar<S> dgnet_loss(Model& model, ad::BasicVar<S> u0, ad::BasicVar<S> u1, double dt) {
+  const ad::BasicVar<S> target = ad::scale(ad::sub(u1, u0), 1.0 / dt);
   return mse(model.discrete_time_derivative(u1, u0), target);
 }
 
-Var derivative_loss(Model& model, Var u, Var dudt) { return mse(model.time_derivative(u), dudt); }
+template <class S>
+ad::BasicVar<S> derivative_loss(Model& model, ad::BasicVar<S> u, ad::BasicVar<S> dudt) {
+  return mse(model.time_derivative(u), dudt);
+}
+
+// The two precisions.
+#define DGSIM_NN_MODEL(S)                                                                                   \
+  template void Model::bind(ad::BasicTape<S>&);                                                             \
+  template void Model::check_bound(ad::BasicVar<S>) const;                                                  \
+  template ad::BasicVar<S> Model::energy(ad::BasicVar<S>);                                                  \
+  template ad::BasicVar<S> Model::energy_gradient(ad::BasicVar<S>);                                         \
+  template ad::BasicVar<S> Model::time_derivative(ad::BasicVar<S>);                                         \
+  template ad::BasicVar<S> Model::discrete_time_derivative(ad::BasicVar<S>, ad::BasicVar<S>);               \
+  template ad::BasicVar<S> Model::kinetic_gradient(ad::BasicVar<S>);                                        \
+  template ad::BasicVar<S> Model::potential_gradient(ad::BasicVar<S>);                                      \
+  template ad::BasicVar<S> Model::apply_structure(ad::BasicVar<S>);                                         \
+  template void Model::gradient<S>(Vec&) const;                                                             \
+  template ad::BasicVar<S> mse(ad::BasicVar<S>, ad::BasicVar<S>);                                           \
+  template ad::BasicVar<S> dgnet_loss(Model&, ad::BasicVar<S>, ad::BasicVar<S>, double);                    \
+  template ad::BasicVar<S> derivative_loss(Model&, ad::BasicVar<S>, ad::BasicVar<S>);
+DGSIM_NN_MODEL(float)
+DGSIM_NN_MODEL(double)
+#undef DGSIM_NN_MODEL
 
 }  // namespace dgsim::nn

@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "lib/ad/tape.hpp"
@@ -79,20 +80,24 @@ class Model {
   bool has_energy() const { return config_.kind != ModelKind::node; }
 
   // Records the parameters (and constant operators) on `tape`; call after each tape.clear()
-  // and before the Var functions below.
-  void bind(ad::Tape& tape);
-  const std::vector<ad::Var>& bound() const { return p_; }
+  // and before the Var functions below. The tape may be a double or a float one (θ is then
+  // rounded to float); the model keeps one bound tape of each precision, and the Var
+  // functions run on the one of their arguments' precision.
+  template <class S>
+  void bind(ad::BasicTape<S>& tape);
 
-  ad::Var energy(ad::Var u);                               // H(u) [B, 1]
-  ad::Var energy_gradient(ad::Var u);                      // ∇H(u) [B, dim], differentiable in θ
-  ad::Var time_derivative(ad::Var u);                      // f(u) [B, dim], differentiable in θ
-  ad::Var discrete_time_derivative(ad::Var u, ad::Var v);  // Ḡ ∇̄H(u, v) [B, dim]
+  template <class S> ad::BasicVar<S> energy(ad::BasicVar<S> u);           // H(u) [B, 1]
+  template <class S> ad::BasicVar<S> energy_gradient(ad::BasicVar<S> u);  // ∇H(u) [B, dim], differentiable in θ
+  template <class S> ad::BasicVar<S> time_derivative(ad::BasicVar<S> u);  // f(u) [B, dim], differentiable in θ
+  template <class S>
+  ad::BasicVar<S> discrete_time_derivative(ad::BasicVar<S> u, ad::BasicVar<S> v);  // Ḡ ∇̄H(u, v) [B, dim]
   // SRNN only, for leapfrog: ∂T/∂p and ∂V/∂q [B, dim/2] of H = T(p) + V(q), differentiable in θ.
-  ad::Var kinetic_gradient(ad::Var p);
-  ad::Var potential_gradient(ad::Var q);
-  ad::Var apply_structure(ad::Var grad);                   // G grad [B, dim]
+  template <class S> ad::BasicVar<S> kinetic_gradient(ad::BasicVar<S> p);
+  template <class S> ad::BasicVar<S> potential_gradient(ad::BasicVar<S> q);
+  template <class S> ad::BasicVar<S> apply_structure(ad::BasicVar<S> grad);  // G grad [B, dim]
 
-  // dθ [theta size] after tape.backward(loss) on the bound tape.
+  // dθ [theta size] after tape.backward(loss) on the bound tape of precision S.
+  template <class S = double>
   void gradient(Vec& g) const;
   // Keeps constrained parameters feasible (friction g >= 0); call after each optimizer step.
   void project();
@@ -105,8 +110,27 @@ class Model {
   Mat discrete_time_derivative_jacobian(const Vec& u, const Vec& v);
 
  private:
-  ad::Var field_energy(ad::Var u);  // PDE energy or NODE output
-  ad::Var state_energy(ad::Var u);  // ODE energy
+  template <class S> ad::BasicVar<S> field_energy(ad::BasicVar<S> u);  // PDE energy or NODE output
+  template <class S> ad::BasicVar<S> state_energy(ad::BasicVar<S> u);  // ODE energy
+  template <class S> void check_bound(ad::BasicVar<S> u) const;         // u lives on the bound tape
+
+  // What bind() recorded on the tape of one precision.
+  template <class S>
+  struct Bound {
+    ad::BasicTape<S>* tape = nullptr;
+    std::vector<ad::BasicVar<S>> p;
+    ad::BasicVar<S> s, sq, sp, mask;
+  };
+  template <class S>
+  Bound<S>& bound_on() {
+    if constexpr (std::is_same_v<S, float>) return bound_f_;
+    else return bound_d_;
+  }
+  template <class S>
+  const Bound<S>& bound_on() const {
+    if constexpr (std::is_same_v<S, float>) return bound_f_;
+    else return bound_d_;
+  }
 
   ModelConfig config_;
   Params params_;
@@ -115,9 +139,8 @@ class Model {
   Linear site1_, site2_;
   int friction_ = -1;       // index of g [1, 1]
   Mat s_matrix_, select_q_, select_p_, p_mask_;  // constants of S, SRNN and friction
-  ad::Tape* tape_ = nullptr;
-  std::vector<ad::Var> p_;
-  ad::Var s_, sq_, sp_, mask_;
+  Bound<double> bound_d_;
+  Bound<float> bound_f_;
 
   // The tape of the plain evaluations; a copied model gets a fresh one.
   struct Scratch {
@@ -133,13 +156,16 @@ class Model {
 };
 
 // Mean over all entries of (pred - target)^2.
-ad::Var mse(ad::Var pred, ad::Var target);
+template <class S>
+ad::BasicVar<S> mse(ad::BasicVar<S> pred, ad::BasicVar<S> target);
 
 // DGNet's loss (paper Eq. 11, as the authors' code computes it): the mean over the batch and
 // the components of ((u1 - u0)/dt - Ḡ ∇̄H(u1, u0))^2. u0, u1 [B, dim] consecutive states.
-ad::Var dgnet_loss(Model& model, ad::Var u0, ad::Var u1, double dt);
+template <class S>
+ad::BasicVar<S> dgnet_loss(Model& model, ad::BasicVar<S> u0, ad::BasicVar<S> u1, double dt);
 
 // Loss on known time derivatives (HNN's original training): mean of (f(u) - dudt)^2.
-ad::Var derivative_loss(Model& model, ad::Var u, ad::Var dudt);
+template <class S>
+ad::BasicVar<S> derivative_loss(Model& model, ad::BasicVar<S> u, ad::BasicVar<S> dudt);
 
 }  // namespace dgsim::nn

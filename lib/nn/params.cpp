@@ -29,18 +29,25 @@ Eigen::Map<const Mat> Params::view(int i) const {
   return {theta_.data() + e.offset, e.rows, e.cols};
 }
 
-void Params::bind(ad::Tape& tape, std::vector<ad::Var>& out) const {
+template <class S>
+void Params::bind(ad::BasicTape<S>& tape, std::vector<ad::BasicVar<S>>& out) const {
   out.resize(entries_.size());
   for (int i = 0; i < count(); ++i) out[static_cast<std::size_t>(i)] = tape.leaf(view(i), true);
 }
 
-void Params::gradient(ad::Tape& tape, const std::vector<ad::Var>& bound, Vec& g) const {
+template <class S>
+void Params::gradient(ad::BasicTape<S>& tape, const std::vector<ad::BasicVar<S>>& bound, Vec& g) const {
   g.resize(theta_.size());
   for (int i = 0; i < count(); ++i) {
     const Entry& e = entries_[static_cast<std::size_t>(i)];
-    const Mat& gi = tape.grad(bound[static_cast<std::size_t>(i)]).value();
-    Eigen::Map<Mat>(g.data() + e.offset, e.rows, e.cols) = gi;
+    const ad::MatS<S>& gi = tape.grad(bound[static_cast<std::size_t>(i)]).value();
+    Eigen::Map<Mat>(g.data() + e.offset, e.rows, e.cols) = gi.template cast<double>();
   }
 }
+
+template void Params::bind(ad::BasicTape<float>&, std::vector<ad::BasicVar<float>>&) const;
+template void Params::bind(ad::BasicTape<double>&, std::vector<ad::BasicVar<double>>&) const;
+template void Params::gradient(ad::BasicTape<float>&, const std::vector<ad::BasicVar<float>>&, Vec&) const;
+template void Params::gradient(ad::BasicTape<double>&, const std::vector<ad::BasicVar<double>>&, Vec&) const;
 
 }  // namespace dgsim::nn

@@ -25,10 +25,13 @@ class Params {
   Vec& theta() { return theta_; }              // [total]
   const Vec& theta() const { return theta_; }
 
-  // Records every parameter on the tape as a leaf requiring a gradient; out[i] is parameter i.
-  void bind(ad::Tape& tape, std::vector<ad::Var>& out) const;
+  // Records every parameter on the tape as a leaf requiring a gradient (on a float tape, θ
+  // rounded to float); out[i] is parameter i.
+  template <class S>
+  void bind(ad::BasicTape<S>& tape, std::vector<ad::BasicVar<S>>& out) const;
   // Flat gradient dθ [total] from the last tape.backward(); bound is what bind() returned.
-  void gradient(ad::Tape& tape, const std::vector<ad::Var>& bound, Vec& g) const;
+  template <class S>
+  void gradient(ad::BasicTape<S>& tape, const std::vector<ad::BasicVar<S>>& bound, Vec& g) const;
 
  private:
   struct Entry {
