@@ -10,8 +10,10 @@
 //
 // tools/bench_train.sh runs it on the paper's KdV data and times the real pendulum. A
 // Cahn–Hilliard file given with --kdv runs the PDE cases on it (G = D2).
-//   bench_train [--iterations N] [--threads T] [--kdv kdv.h5] [--only NAME]
+//   bench_train [--iterations N] [--threads T] [--kdv kdv.h5] [--only NAME] [--dtype float64|float32|both]
 // --threads T: data-parallel workers (PairObjective), one GEMM thread each.
+// --dtype: the training tapes' precision (dgsim train --dtype); both: each case in float64 then
+// float32, with the float32 row's CPU time relative to the float64 row's.
 
 #include <chrono>
 #include <ctime>
@@ -19,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "lib/ad/gemm_threads.hpp"
 #include "lib/core/log.hpp"
@@ -82,13 +85,14 @@ struct Case {
 int main(int argc, char** argv) {
   long iterations = 20;
   int threads = 1;
-  std::string kdv_path, only;
+  std::string kdv_path, only, dtype = "float64";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--iterations") iterations = std::atol(argv[i + 1]);
     else if (a == "--threads") threads = std::atoi(argv[i + 1]);
     else if (a == "--kdv") kdv_path = argv[i + 1];
     else if (a == "--only") only = argv[i + 1];
+    else if (a == "--dtype") dtype = argv[i + 1];
   }
   log::set_level(log::Level::warn);
   ad::set_gemm_threads(1);  // --threads: data-parallel workers
@@ -101,6 +105,10 @@ int main(int argc, char** argv) {
   nn::PairSet kdv;
   double kdv_dx = 0.2;
   nn::Structure kdv_structure = nn::Structure::D;
+  if (dtype != "float64" && dtype != "float32" && dtype != "both") {
+    std::fprintf(stderr, "bench_train: --dtype '%s' is not known (accepted: float64, float32, both)\n", dtype.c_str());
+    return 2;
+  }
   if (!kdv_path.empty()) {
     const io::TrajectorySet d = io::read_dataset(kdv_path);
     kdv = nn::make_pairs(d, 0);
@@ -129,7 +137,12 @@ int main(int argc, char** argv) {
   // the threads used) is what an idle machine would take.
   std::printf("%-24s %8s %10s %10s %8s %10s %8s %8s\n", "case", "pairs", "wall s/it", "cpu s/it", "it/s", "ref s/it",
               "x(wall)", "x(cpu)");
-  for (const Case& c : cases) {
+  std::vector<bool> precisions;  // float32?
+  if (dtype != "float32") precisions.push_back(false);
+  if (dtype != "float64") precisions.push_back(true);
+  double cpu_f64 = 0;
+  for (const Case& c : cases)
+  for (bool f32 : precisions) {
     if (!only.empty() && only != c.name) continue;
     const nn::PairSet& data = c.pde ? kdv : spring;
     nn::ModelConfig cfg;
@@ -145,6 +158,7 @@ int main(int argc, char** argv) {
     nn::LossOptions opt;
     opt.scheme = c.scheme;
     opt.max_graph_bytes = c.graph_gib * 1073741824.0;
+    opt.float32 = f32;
     nn::PairObjective obj(model, data, c.batch, 0, opt, threads);
     nn::optimize(obj, model.params().theta(), adam, 0, 2);  // warm-up: buffers sized
     const auto t0 = std::chrono::steady_clock::now();
@@ -154,11 +168,20 @@ int main(int argc, char** argv) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n;
     const double cpu = (cpu_seconds() - c0) / n;
     const long pairs = c.batch > 0 ? c.batch : data.size();
+    const std::string name = std::string(c.name) + (f32 ? "-f32" : "");
     if (c.reference > 0)
-      std::printf("%-24s %8ld %10.4f %10.4f %8.2f %10.3f %7.1fx %7.1fx\n", c.name, pairs, s, cpu, 1.0 / s, c.reference,
+      std::printf("%-24s %8ld %10.4f %10.4f %8.2f %10.3f %7.1fx %7.1fx", name.c_str(), pairs, s, cpu, 1.0 / s, c.reference,
                   c.reference / s, c.reference / cpu);
     else
-      std::printf("%-24s %8ld %10.4f %10.4f %8.2f %10s %8s %8s\n", c.name, pairs, s, cpu, 1.0 / s, "-", "-", "-");
+      std::printf("%-24s %8ld %10.4f %10.4f %8.2f %10s %8s %8s", name.c_str(), pairs, s, cpu, 1.0 / s, "-", "-", "-");
+    if (f32 && precisions.size() == 2) std::printf("   cpu %.2f of float64", cpu / cpu_f64);
+    if (c.scheme == nn::Scheme::dopri5) {  // steps per iteration, warm-up included
+      const ode::Stats& st = obj.dopri5_stats();
+      std::printf("   dopri5 %.1f steps, %.1f rejected", static_cast<double>(st.n_steps) / (n + 2),
+                  static_cast<double>(st.n_rejected) / (n + 2));
+    }
+    std::printf("\n");
+    if (!f32) cpu_f64 = cpu;
     std::fflush(stdout);
   }
   std::printf("(GEMM: %s; %d worker thread(s); %ld timed iterations per case after 2 warm-up; cpu = process CPU time)\n", ad::gemm_backend(), threads, iterations);

@@ -152,7 +152,7 @@ int run_train(const std::vector<std::string>& args) {
   long iterations = 0, batch = 0, eval_every = 0, checkpoint_every = 0;
   double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0, step_dt = 0, checkpoint_seconds = 600,
          graph_memory = 8;
-  std::string lr_decay = "none";
+  std::string lr_decay = "none", dtype = "float64";
   int hidden = 200, threads = 1;
   std::int64_t seed_arg = 0;
   bool resume = false;
@@ -168,6 +168,8 @@ int run_train(const std::vector<std::string>& args) {
       ("batch", po::value(&batch), "pairs per step, 0 = full batch (default: per dataset)")
       ("lr", po::value(&lr), "Adam learning rate (default 1e-3)")
       ("lr-decay", po::value(&lr_decay), "none (constant, the paper's) or cosine (from --lr to 0 over --iterations)")
+      ("dtype", po::value(&dtype), "precision of the recorded training losses: float64 (default) or float32 (single-precision "
+                                   "products, as the paper's PyTorch code trains; θ, gradients and Adam stay float64)")
       ("weight-decay", po::value(&weight_decay), "L2 weight decay as torch.optim.Adam (default: per dataset)")
       ("hidden", po::value(&hidden), "hidden width / channels (default 200)")
       ("friction", po::value(&friction_opt), "learned friction G = S - diag(0, g), g >= 0 from 0: on, off, auto (on for real-pendulum)")
@@ -208,6 +210,8 @@ int run_train(const std::vector<std::string>& args) {
   nn::check_scheme(kind, scheme);
   if (vm.count("iterations") && iterations < 1) throw UsageError("train", fmt::format("--iterations must be positive, got {}", iterations));
   if (batch < 0) throw UsageError("train", fmt::format("--batch must be >= 0 (0 = full batch), got {}", batch));
+  if (dtype != "float64" && dtype != "float32")
+    throw UsageError("train", fmt::format("--dtype '{}' is not known (accepted: float64, float32)", dtype));
   if (lr_decay != "none" && lr_decay != "cosine")
     throw UsageError("train", fmt::format("--lr-decay '{}' is not known (accepted: none, cosine)", lr_decay));
   if (vm.count("lr") && !(lr > 0)) throw UsageError("train", fmt::format("--lr must be positive, got {}", lr));
@@ -280,11 +284,12 @@ int run_train(const std::vector<std::string>& args) {
   loss_opt.rtol = rtol;
   loss_opt.atol = atol;
   loss_opt.max_graph_bytes = graph_memory * 1073741824.0;
+  loss_opt.float32 = dtype == "float32";
 
   const std::string data_sum = nn::checksum(data.u);
   Identity id;
   id.text = {{"data.checksum", data_sum}, {"data.system", data.system}, {"train.integrator", nn::to_string(scheme)}, {"model", model_name}};
-  id.numbers = {{"train.lr", lr}, {"train.weight_decay", weight_decay}, {"train.fixed_dt", fixed_dt}, {"train.step_dt", step_dt},
+  id.numbers = {{"train.float32", loss_opt.float32 ? 1.0 : 0.0}, {"train.lr", lr}, {"train.weight_decay", weight_decay}, {"train.fixed_dt", fixed_dt}, {"train.step_dt", step_dt},
                 {"train.rtol", rtol}, {"train.atol", atol}};
   id.ints = {{"train.batch", batch}, {"train.seed", static_cast<std::int64_t>(seed)}, {"train.hidden", hidden},
              {"train.friction", friction}};
@@ -370,6 +375,7 @@ int run_train(const std::vector<std::string>& args) {
     f.info_ints = id.ints;
     f.info_text["command_line"] = command_line();
     f.info_text["train.lr_decay"] = lr_decay;
+    f.info_text["train.dtype"] = dtype;
     f.info_text["data.path"] = data_path;
     f.info_text["data.checksum_algorithm"] = "fnv1a64 of t0_fields/u (float64 bytes, row-major)";
     f.info_ints["train.iterations"] = iterations;
@@ -526,10 +532,10 @@ int run_train(const std::vector<std::string>& args) {
   if (common.json)
     std::cout << fmt::format("{{\"output\": {}, \"model\": {}, \"system\": {}, \"integrator\": {}, \"iterations\": {}, "
                              "\"train_loss\": {}, \"test_loss\": {}{}{}, \"seconds\": {:.3f}, \"iterations_per_second\": {:.4g}, "
-                             "\"threads\": {}, \"dgsim_version\": {}, \"git_commit\": {}, \"blas\": {}}}\n",
+                             "\"threads\": {}, \"dtype\": {}, \"dgsim_version\": {}, \"git_commit\": {}, \"blas\": {}}}\n",
                              json_quote(output), json_quote(model_name), json_quote(data.system), json_quote(nn::to_string(scheme)),
                              iterations, json_number(final_train), json_number(final_test), implicit_json, d5_json, total_seconds,
-                             its_per_s, threads, json_quote(version()), json_quote(git_commit()), json_quote(blas_kernel()));
+                             its_per_s, threads, json_quote(dtype), json_quote(version()), json_quote(git_commit()), json_quote(blas_kernel()));
   if (implicit)
     DGSIM_LOG_INFO("implicit DG predictions on the test pairs: one-step MSE {:.4g}, rollout MSE {:.4g} ({} runs)",
                    implicit->one_step, implicit->rollout, implicit->n_runs);

@@ -74,6 +74,26 @@ BasicTape<S>& tape_of(BasicVar<S> a, BasicVar<S> b) {
   return t;
 }
 
+// A float tape's vectorised kernels: the double kernels on double copies of the inputs, in
+// per-thread buffers (the conversions cost little beside tanh and its divided differences).
+std::vector<double>& double_buffer(int slot, Index n) {
+  thread_local std::vector<double> buffers[7];
+  std::vector<double>& b = buffers[slot];
+  b.resize(static_cast<std::size_t>(n));
+  return b;
+}
+
+template <class S>
+const double* as_double(const S* x, Index n, int slot) {
+  if constexpr (std::is_same_v<S, double>) {
+    return x;
+  } else {
+    std::vector<double>& b = double_buffer(slot, n);
+    std::copy(x, x + n, b.begin());
+    return b.data();
+  }
+}
+
 template <class S>
 void check_same_shape(const char* what, const MatS<S>& a, const MatS<S>& b) {
   if (a.rows() != b.rows() || a.cols() != b.cols())
@@ -354,9 +374,12 @@ BasicVar<S> apply(Fn f, BasicVar<S> a) {
     case Fn::tanh:
       if constexpr (std::is_same_v<S, double>) {
         detail::tanh_batch(A.data(), y.value.data(), A.size());
-        break;
+      } else {
+        std::vector<double>& out = double_buffer(6, A.size());
+        detail::tanh_batch(as_double(A.data(), A.size(), 0), out.data(), A.size());
+        std::copy(out.begin(), out.end(), y.value.data());
       }
-      [[fallthrough]];
+      break;
     case Fn::sigmoid:
     case Fn::softplus: {
       const S* x = A.data();
@@ -438,12 +461,21 @@ DivdiffNodes<S> record_divdiff(Fn f, BasicVar<S> a, BasicVar<S> b, BasicVar<S> f
   const S* pfb = FB.data();
   const S* pg = vjp ? t.node(g.id).value.data() : nullptr;
   const Index n = A.size();
-  if constexpr (std::is_same_v<S, double>) {
-    if (f == Fn::tanh) {
-      if (vjp) detail::dd_tanh_partials_batch(pa, pb, pfa, pfb, pg, out0, out1, n);
-      else detail::dd_tanh_batch(pa, pb, pfa, pfb, out0, n);
-      return {t.var(first), vjp ? t.var(second) : BasicVar<S>{}};
+  if (f == Fn::tanh) {
+    const double *da = as_double(pa, n, 0), *db = as_double(pb, n, 1), *dfa = as_double(pfa, n, 2), *dfb = as_double(pfb, n, 3);
+    const double* dg = vjp ? as_double(pg, n, 4) : nullptr;
+    if constexpr (std::is_same_v<S, double>) {
+      if (vjp) detail::dd_tanh_partials_batch(da, db, dfa, dfb, dg, out0, out1, n);
+      else detail::dd_tanh_batch(da, db, dfa, dfb, out0, n);
+    } else {
+      std::vector<double>& o0 = double_buffer(5, n);
+      std::vector<double>& o1 = double_buffer(6, vjp ? n : 0);
+      if (vjp) detail::dd_tanh_partials_batch(da, db, dfa, dfb, dg, o0.data(), o1.data(), n);
+      else detail::dd_tanh_batch(da, db, dfa, dfb, o0.data(), n);
+      std::copy(o0.begin(), o0.end(), out0);
+      if (vjp) std::copy(o1.begin(), o1.end(), out1);
     }
+    return {t.var(first), vjp ? t.var(second) : BasicVar<S>{}};
   }
   // Each entry in double, rounded once to S (for a float tape: the kernels are double only).
   auto d = [](S x) { return static_cast<double>(x); };

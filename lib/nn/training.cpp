@@ -20,6 +20,7 @@
 
 namespace dgsim::nn {
 
+using ad::BasicVar;
 using ad::Var;
 
 // ---------------------------------------------------------------------------------------------
@@ -142,7 +143,8 @@ Mat rows_of(const Vec& v, Eigen::Index cols) { return v.replicate(1, cols); }
 
 // One explicit Runge–Kutta step of size h (normalised time) on the tape: k_i = Δt ⊙ f(y_i).
 // Stages that influence neither y_new nor a later needed stage are skipped.
-Var rk_step(Model& model, const ode::ButcherTableau& tab, Var y, Var dt_rows, double h) {
+template <class S>
+BasicVar<S> rk_step(Model& model, const ode::ButcherTableau& tab, BasicVar<S> y, BasicVar<S> dt_rows, double h) {
   const int s = tab.stages();
   std::vector<char> needed(static_cast<size_t>(s), 0);
   for (int i = s - 1; i >= 0; --i) {
@@ -150,15 +152,15 @@ Var rk_step(Model& model, const ode::ButcherTableau& tab, Var y, Var dt_rows, do
     for (int j = i + 1; j < s && !need; ++j) need = needed[static_cast<size_t>(j)] && tab.a(j, i) != 0.0;
     needed[static_cast<size_t>(i)] = need;
   }
-  std::vector<Var> k(static_cast<size_t>(s));
+  std::vector<BasicVar<S>> k(static_cast<size_t>(s));
   for (int i = 0; i < s; ++i) {
     if (!needed[static_cast<size_t>(i)]) continue;
-    Var yi = y;
+    BasicVar<S> yi = y;
     for (int j = 0; j < i; ++j)
       if (tab.a(i, j) != 0.0) yi = ad::add(yi, ad::scale(k[static_cast<size_t>(j)], h * tab.a(i, j)));
     k[static_cast<size_t>(i)] = ad::mul(model.time_derivative(yi), dt_rows);
   }
-  Var y_new = y;
+  BasicVar<S> y_new = y;
   for (int i = 0; i < s; ++i)
     if (tab.b(i) != 0.0) y_new = ad::add(y_new, ad::scale(k[static_cast<size_t>(i)], h * tab.b(i)));
   return y_new;
@@ -167,16 +169,17 @@ Var rk_step(Model& model, const ode::ButcherTableau& tab, Var y, Var dt_rows, do
 // One Störmer–Verlet step (kick-drift-kick) for u = (q, p) and H = T(p) + V(q): q' = T'(p),
 // p' = -V'(q); each kick or drift differentiates only the network it needs. dt_half [B, m]
 // holds Δt per row.
-Var leapfrog_step(Model& model, ad::Tape& tape, Var u, Var dt_half) {
+template <class S>
+BasicVar<S> leapfrog_step(Model& model, ad::BasicTape<S>& tape, BasicVar<S> u, BasicVar<S> dt_half) {
   const Eigen::Index n = u.cols(), m = n / 2;
   Mat sq = Mat::Zero(n, m), sp = Mat::Zero(n, m);
   sq.topRows(m).setIdentity();
   sp.bottomRows(m).setIdentity();
-  const Var Sq = tape.leaf(sq), Sp = tape.leaf(sp);
-  const Var q = ad::matmul(u, Sq), p = ad::matmul(u, Sp);
-  const Var p_half = ad::sub(p, ad::scale(ad::mul(model.potential_gradient(q), dt_half), 0.5));
-  const Var q1 = ad::add(q, ad::mul(model.kinetic_gradient(p_half), dt_half));
-  const Var p1 = ad::sub(p_half, ad::scale(ad::mul(model.potential_gradient(q1), dt_half), 0.5));
+  const BasicVar<S> Sq = tape.leaf(sq), Sp = tape.leaf(sp);
+  const BasicVar<S> q = ad::matmul(u, Sq), p = ad::matmul(u, Sp);
+  const BasicVar<S> p_half = ad::sub(p, ad::scale(ad::mul(model.potential_gradient(q), dt_half), 0.5));
+  const BasicVar<S> q1 = ad::add(q, ad::mul(model.kinetic_gradient(p_half), dt_half));
+  const BasicVar<S> p1 = ad::sub(p_half, ad::scale(ad::mul(model.potential_gradient(q1), dt_half), 0.5));
   return ad::add(ad::matmul(q1, Sq, false, true), ad::matmul(p1, Sp, false, true));
 }
 
@@ -227,37 +230,41 @@ void slice(const PairSet& all, Eigen::Index first, Eigen::Index last, PairSet& o
 namespace {
 
 // One row block of a batch recorded on its own tape by its own model (bound to that tape).
+template <class S>
 struct Block {
   Model* model = nullptr;
-  ad::Tape* tape = nullptr;
-  Var u0, u1, dt_rows;  // [rows, dim] leaves: u_n, u_{n+1}, Δt_n per row
+  ad::BasicTape<S>* tape = nullptr;
+  BasicVar<S> u0, u1, dt_rows;  // [rows, dim] leaves: u_n, u_{n+1}, Δt_n per row
 };
 
 // Clears the tape, binds the model and records the batch's leaves.
-Block start_block(Model& model, ad::Tape& tape, const PairSet& batch) {
+template <class S>
+Block<S> start_block(Model& model, ad::BasicTape<S>& tape, const PairSet& batch) {
   tape.clear();
   model.bind(tape);
   return {&model, &tape, tape.leaf(batch.u0), tape.leaf(batch.u1), tape.leaf(rows_of(batch.dt, batch.u0.cols()))};
 }
 
-Var dopri5_rhs(const Block& blk, Var y) { return ad::mul(blk.model->time_derivative(y), blk.dt_rows); }
+template <class S>
+BasicVar<S> dopri5_rhs(const Block<S>& blk, BasicVar<S> y) { return ad::mul(blk.model->time_derivative(y), blk.dt_rows); }
 
 // Records one dopri5 step of size h (in s) from y, with k[0] = f(y) recorded: the stages
 // k[1..6] and the new state, which is the argument of the last stage (its last row of a is b).
 // Without keep_graph each stage's graph is dropped once evaluated (its value becomes a leaf):
 // the memory of one evaluation of f instead of six.
-Var record_dopri5_step(const Block& blk, const ode::ButcherTableau& tab, Var y, std::vector<Var>& k, double h,
+template <class S>
+BasicVar<S> record_dopri5_step(const Block<S>& blk, const ode::ButcherTableau& tab, BasicVar<S> y, std::vector<BasicVar<S>>& k, double h,
                        bool keep_graph = true) {
-  ad::Tape& tape = *blk.tape;
-  Var y_new;
+  ad::BasicTape<S>& tape = *blk.tape;
+  BasicVar<S> y_new;
   for (int st = 1; st < tab.stages(); ++st) {
     const int mark = tape.size();
-    Var yi = y;
+    BasicVar<S> yi = y;
     for (int j = 0; j < st; ++j)
       if (tab.a(st, j) != 0.0) yi = ad::add(yi, ad::scale(k[static_cast<size_t>(j)], h * tab.a(st, j)));
-    Var ki = dopri5_rhs(blk, yi);
+    BasicVar<S> ki = dopri5_rhs(blk, yi);
     if (!keep_graph) {
-      const Mat yv = yi.value(), kv = ki.value();
+      const ad::MatS<S> yv = yi.value(), kv = ki.value();
       tape.truncate(mark);
       yi = tape.leaf(yv);
       ki = tape.leaf(kv);
@@ -269,9 +276,10 @@ Var record_dopri5_step(const Block& blk, const ode::ButcherTableau& tab, Var y, 
 }
 
 // The outcome of run_dopri5.
+template <class S>
 struct Dopri5Run {
   std::vector<double> steps;  // accepted step sizes in s (they sum to 1)
-  std::vector<Var> y_end;     // u(1) of each block, when the whole integration is recorded
+  std::vector<BasicVar<S>> y_end;     // u(1) of each block, when the whole integration is recorded
   bool recorded = false;      // y_end holds the graph of every accepted step
   double row_step_bytes = 0;  // recorded graph of the integration per pair and accepted step (0: none)
 };
@@ -287,7 +295,8 @@ struct Dopri5Run {
 // without record, each accepted step's graph is dropped once the step is taken (only the step
 // sizes are kept, for replay_dopri5). Adds the accepted and rejected steps and the evaluations
 // of f (of the whole batch) to *stats.
-Dopri5Run run_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, bool record, double max_bytes,
+template <class S>
+Dopri5Run<S> run_dopri5(const std::vector<Block<S>>& blocks, const LossOptions& opt, bool record, double max_bytes,
                      double backward_factor, ode::Stats* stats = nullptr) {
   const ode::ButcherTableau& tab = ode::tableau("dopri5");
   const int parts = static_cast<int>(blocks.size()), s_n = tab.stages();
@@ -298,8 +307,8 @@ Dopri5Run run_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, b
   std::vector<int> start(static_cast<size_t>(parts));  // each tape's size before the integration
   for (int w = 0; w < parts; ++w) start[static_cast<size_t>(w)] = blocks[static_cast<size_t>(w)].tape->size();
 
-  std::vector<Var> y(static_cast<size_t>(parts));
-  std::vector<std::vector<Var>> k(static_cast<size_t>(parts), std::vector<Var>(static_cast<size_t>(s_n)));
+  std::vector<BasicVar<S>> y(static_cast<size_t>(parts));
+  std::vector<std::vector<BasicVar<S>>> k(static_cast<size_t>(parts), std::vector<BasicVar<S>>(static_cast<size_t>(s_n)));
   run_parallel(parts, [&](int w) {
     const auto i = static_cast<size_t>(w);
     y[i] = blocks[i].u0;
@@ -310,18 +319,18 @@ Dopri5Run run_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, b
   Mat y0(b, n), f0(b, n);
   for (int w = 0; w < parts; ++w) {
     const auto i = static_cast<size_t>(w);
-    y0.middleRows(first[i], first[i + 1] - first[i]) = y[i].value();
-    f0.middleRows(first[i], first[i + 1] - first[i]) = k[i][0].value();
+    y0.middleRows(first[i], first[i + 1] - first[i]) = y[i].value().template cast<double>();
+    f0.middleRows(first[i], first[i + 1] - first[i]) = k[i][0].value().template cast<double>();
   }
   const ode::Rhs plain_f = [&](double, const Vec& yv, Vec& dydt) {
     const Eigen::Map<const Mat> ym(yv.data(), b, n);
     Eigen::Map<Mat> out(dydt.data(), b, n);
     run_parallel(parts, [&](int w) {
       const auto i = static_cast<size_t>(w);
-      const Block& blk = blocks[i];
+      const Block<S>& blk = blocks[i];
       const Eigen::Index r0 = first[i], rows = first[i + 1] - r0;
       const int mark = blk.tape->size();
-      out.middleRows(r0, rows) = dopri5_rhs(blk, blk.tape->leaf(ym.middleRows(r0, rows))).value();
+      out.middleRows(r0, rows) = dopri5_rhs(blk, blk.tape->leaf(ym.middleRows(r0, rows))).value().template cast<double>();
       blk.tape->truncate(mark);
     });
   };
@@ -331,9 +340,9 @@ Dopri5Run run_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, b
                                               Eigen::Map<const Vec>(f0.data(), b * n), 5, 0.0, tol, work_y, work_f);
 
   ode::Dopri5Control control;
-  Dopri5Run run;
+  Dopri5Run<S> run;
   run.recorded = record;
-  std::vector<Var> y_new(static_cast<size_t>(parts));
+  std::vector<BasicVar<S>> y_new(static_cast<size_t>(parts));
   std::vector<int> mark(static_cast<size_t>(parts));
   std::vector<double> err_sum(static_cast<size_t>(parts));
   Vec e_coef(s_n);  // b - b_hat
@@ -348,17 +357,17 @@ Dopri5Run run_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, b
       mark[i] = blocks[i].tape->size();
       y_new[i] = record_dopri5_step(blocks[i], tab, y[i], k[i], h_try, run.recorded);
       // Error norm as lib/ode's Dopri5: e = h sum_j (b_j - b_hat_j) k_j, sk = atol + rtol max(|y0|, |y1|).
-      const Mat& y0v = y[i].value();
-      const Mat& y1v = y_new[i].value();
-      std::vector<const Mat*> kv(static_cast<size_t>(s_n));
+      const ad::MatS<S>& y0v = y[i].value();
+      const ad::MatS<S>& y1v = y_new[i].value();
+      std::vector<const ad::MatS<S>*> kv(static_cast<size_t>(s_n));
       for (int j = 0; j < s_n; ++j) kv[static_cast<size_t>(j)] = &k[i][static_cast<size_t>(j)].value();
       double sum = 0.0;
       for (Eigen::Index c = 0; c < n; ++c)
         for (Eigen::Index r = 0; r < y0v.rows(); ++r) {
           double e = 0.0;
-          for (int j = 0; j < s_n; ++j) e += e_coef(j) * (*kv[static_cast<size_t>(j)])(r, c);
+          for (int j = 0; j < s_n; ++j) e += e_coef(j) * static_cast<double>((*kv[static_cast<size_t>(j)])(r, c));
           e *= h_try;
-          const double sk = opt.atol + opt.rtol * std::max(std::abs(y0v(r, c)), std::abs(y1v(r, c)));
+          const double sk = opt.atol + opt.rtol * std::max(std::abs(static_cast<double>(y0v(r, c))), std::abs(static_cast<double>(y1v(r, c))));
           sum += (e / sk) * (e / sk);
         }
       err_sum[i] = sum;
@@ -386,7 +395,7 @@ Dopri5Run run_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, b
           return;
         }
         // Keep the values only: the new state and its FSAL stage become leaves.
-        const Mat yv = y_new[i].value(), kv = k[i][static_cast<size_t>(s_n - 1)].value();
+        const ad::MatS<S> yv = y_new[i].value(), kv = k[i][static_cast<size_t>(s_n - 1)].value();
         blocks[i].tape->truncate(start[i]);
         if (overflow) blocks[i].tape->shrink();  // free the graph recorded so far
         y[i] = blocks[i].tape->leaf(yv);
@@ -414,10 +423,11 @@ Dopri5Run run_dopri5(const std::vector<Block>& blocks, const LossOptions& opt, b
 
 // Records dopri5 with the given accepted step sizes (no error control) from a block's u0 and
 // returns u(1): the graph run_dopri5 records for these steps.
-Var replay_dopri5(const Block& blk, const std::vector<double>& steps) {
+template <class S>
+BasicVar<S> replay_dopri5(const Block<S>& blk, const std::vector<double>& steps) {
   const ode::ButcherTableau& tab = ode::tableau("dopri5");
-  std::vector<Var> k(static_cast<size_t>(tab.stages()));
-  Var y = blk.u0;
+  std::vector<BasicVar<S>> k(static_cast<size_t>(tab.stages()));
+  BasicVar<S> y = blk.u0;
   k[0] = dopri5_rhs(blk, y);
   for (double h : steps) {
     y = record_dopri5_step(blk, tab, y, k, h);
@@ -428,17 +438,18 @@ Var replay_dopri5(const Block& blk, const std::vector<double>& steps) {
 
 // The loss of a block whose states were recorded by start_block: dg, or one step of the scheme
 // (dopri5: y_end, recorded by run_dopri5 or replay_dopri5).
-Var block_loss(const Block& blk, const PairSet& batch, const LossOptions& opt, Var y_end = {}) {
-  ad::Tape& tape = *blk.tape;
+template <class S>
+BasicVar<S> block_loss(const Block<S>& blk, const PairSet& batch, const LossOptions& opt, BasicVar<S> y_end = {}) {
+  ad::BasicTape<S>& tape = *blk.tape;
   Model& model = *blk.model;
   const Eigen::Index n = batch.u0.cols();
   const Mat inv_dt = rows_of(batch.dt.cwiseInverse(), n);
-  const Var target = tape.leaf((batch.u1 - batch.u0).cwiseProduct(rows_of(batch.target_dt.cwiseInverse(), n)));
-  Var slope;
+  const BasicVar<S> target = tape.leaf((batch.u1 - batch.u0).cwiseProduct(rows_of(batch.target_dt.cwiseInverse(), n)));
+  BasicVar<S> slope;
   if (opt.scheme == Scheme::dg) {
     slope = model.discrete_time_derivative(blk.u1, blk.u0);
   } else {
-    Var y = y_end;
+    BasicVar<S> y = y_end;
     if (opt.scheme == Scheme::leapfrog) {
       y = leapfrog_step(model, tape, blk.u0, tape.leaf(rows_of(batch.dt, n / 2)));
     } else if (opt.scheme != Scheme::dopri5) {
@@ -451,13 +462,17 @@ Var block_loss(const Block& blk, const PairSet& batch, const LossOptions& opt, V
 
 }  // namespace
 
-Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const LossOptions& opt, std::vector<double>* steps) {
-  const Block blk = start_block(model, tape, batch);
+template <class S>
+BasicVar<S> record_loss(Model& model, ad::BasicTape<S>& tape, const PairSet& batch, const LossOptions& opt, std::vector<double>* steps) {
+  const Block<S> blk = start_block(model, tape, batch);
   if (opt.scheme != Scheme::dopri5) return block_loss(blk, batch, opt);
-  Dopri5Run run = run_dopri5({blk}, opt, true, 0.0, 1.0);
+  Dopri5Run<S> run = run_dopri5(std::vector<Block<S>>{blk}, opt, true, 0.0, 1.0);
   if (steps) *steps = run.steps;
   return block_loss(blk, batch, opt, run.y_end[0]);
 }
+
+template BasicVar<float> record_loss(Model&, ad::BasicTape<float>&, const PairSet&, const LossOptions&, std::vector<double>*);
+template BasicVar<double> record_loss(Model&, ad::BasicTape<double>&, const PairSet&, const LossOptions&, std::vector<double>*);
 
 namespace {
 
@@ -582,7 +597,10 @@ PairObjective::PairObjective(Model& model, const PairSet& train, long batch, std
     : model_(model), train_(train), batch_(batch), seed_(seed), opt_(opt), workers_(std::max(1, workers)) {
   if (train.size() == 0) throw ConfigError("the training split has no pairs");
   copies_.assign(static_cast<size_t>(workers_ - 1), model);
-  for (int w = 0; w < workers_; ++w) tapes_.push_back(std::make_unique<ad::Tape>());
+  for (int w = 0; w < workers_; ++w) {
+    if (opt_.float32) tapes_f_.main.push_back(std::make_unique<ad::BasicTape<float>>());
+    else tapes_d_.main.push_back(std::make_unique<ad::Tape>());
+  }
   parts_.resize(static_cast<size_t>(workers_));
   grads_.resize(static_cast<size_t>(workers_));
   losses_.resize(static_cast<size_t>(workers_));
@@ -592,7 +610,9 @@ PairObjective::PairObjective(Model& model, const PairSet& train, long batch, std
 // steps (replay_steps_) again on chunks of rows, one chunk at a time, each with its backward
 // sweep. Every row's loss depends on its own row only once the step sizes are fixed, so the
 // weighted sum of the chunks' losses and gradients is the batch's. Fills losses_ and grads_.
+template <class S>
 void PairObjective::replay_in_chunks(const Vec& theta, const std::vector<Model*>& models, Eigen::Index b) {
+  Tapes<S>& tp = tapes_on<S>();
   const int parts = static_cast<int>(models.size());
   const auto steps = static_cast<Eigen::Index>(replay_steps_.size());
   // Pairs per chunk: the graph (forward and backward) of every worker's chunk within the bound.
@@ -626,25 +646,25 @@ void PairObjective::replay_in_chunks(const Vec& theta, const std::vector<Model*>
       const Eigen::Index c0 = c * size, c1 = std::min(rows, c0 + size);
       if (c0 >= c1) break;
       slice(mine, c0, c1, chunks_[i]);
-      const Block blk = start_block(*models[i], *tapes_[i], chunks_[i]);
-      const double base = static_cast<double>(tapes_[i]->bytes());
-      const Var y_end = replay_dopri5(blk, replay_steps_);
-      const double integrated = static_cast<double>(tapes_[i]->bytes());
-      const Var loss = block_loss(blk, chunks_[i], opt_, y_end);
-      const double before = static_cast<double>(tapes_[i]->bytes());
-      tapes_[i]->backward(loss);
-      const double after = static_cast<double>(tapes_[i]->bytes());
+      const Block<S> blk = start_block(*models[i], *tp.main[i], chunks_[i]);
+      const double base = static_cast<double>(tp.main[i]->bytes());
+      const BasicVar<S> y_end = replay_dopri5(blk, replay_steps_);
+      const double integrated = static_cast<double>(tp.main[i]->bytes());
+      const BasicVar<S> loss = block_loss(blk, chunks_[i], opt_, y_end);
+      const double before = static_cast<double>(tp.main[i]->bytes());
+      tp.main[i]->backward(loss);
+      const double after = static_cast<double>(tp.main[i]->bytes());
       peak[i] = std::max(peak[i], after - base);
       if (c == 0) {  // the measures for the next iteration, as run_dopri5 and the whole batch take them
         row_step[i] = (integrated - base) / static_cast<double>((c1 - c0) * steps);
         factor[i] = (after - base) / (before - base);
       }
-      models[i]->gradient(chunk_grads_[i]);
+      models[i]->template gradient<S>(chunk_grads_[i]);
       const double share = static_cast<double>(c1 - c0) / static_cast<double>(rows);
-      losses_[i] += share * loss.value()(0, 0);
+      losses_[i] += share * static_cast<double>(loss.value()(0, 0));
       grads_[i] += share * chunk_grads_[i];
     }
-    tapes_[i]->shrink();  // free what the larger graph of a recorded batch left behind
+    tp.main[i]->shrink();  // free what the larger graph of a recorded batch left behind
   });
   est_.backward_factor = *std::max_element(factor.begin(), factor.end());
   est_.row_step_bytes = *std::max_element(row_step.begin(), row_step.end());
@@ -653,6 +673,12 @@ void PairObjective::replay_in_chunks(const Vec& theta, const std::vector<Model*>
 }
 
 double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, Vec& grad) {
+  return opt_.float32 ? evaluate<float>(theta, iteration, grad) : evaluate<double>(theta, iteration, grad);
+}
+
+template <class S>
+double PairObjective::evaluate(const Vec& theta, long iteration, Vec& grad) {
+  Tapes<S>& tp = tapes_on<S>();
   if (&theta != &model_.params().theta()) throw Error("PairObjective: theta must be the model's parameter vector");
   gather(train_, batch_indices(train_.size(), batch_, seed_, iteration), scratch_);
   const Eigen::Index b = scratch_.u0.rows();
@@ -670,22 +696,22 @@ double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, V
   const bool fits = opt_.scheme != Scheme::dopri5 || !(budget > 0) || est_.last_steps == 0 ||
                     est_.row_step_bytes * est_.backward_factor * static_cast<double>(est_.last_steps * b) <= budget;
   if (!fits)
-    while (static_cast<int>(probe_tapes_.size()) < workers_) probe_tapes_.push_back(std::make_unique<ad::Tape>());
-  std::vector<Block> blocks(static_cast<size_t>(parts));
+    while (static_cast<int>(tp.probe.size()) < workers_) tp.probe.push_back(std::make_unique<ad::BasicTape<S>>());
+  std::vector<Block<S>> blocks(static_cast<size_t>(parts));
   run_parallel(parts, [&](int w) {
     const auto [r0, r1] = block(b, w, parts);
     const auto i = static_cast<size_t>(w);
     if (parts > 1) slice(scratch_, r0, r1, parts_[i]);
-    blocks[i] = start_block(*models[i], fits ? *tapes_[i] : *probe_tapes_[i], parts == 1 ? scratch_ : parts_[i]);
+    blocks[i] = start_block(*models[i], fits ? *tp.main[i] : *tp.probe[i], parts == 1 ? scratch_ : parts_[i]);
   });
-  std::vector<Var> y_end(static_cast<size_t>(parts));
+  std::vector<BasicVar<S>> y_end(static_cast<size_t>(parts));
   // Per worker: graph bytes before the integration and after the backward sweep, and their ratio
   // to the forward graph.
   std::vector<double> base(static_cast<size_t>(parts)), after(static_cast<size_t>(parts)), factor(static_cast<size_t>(parts));
   bool recorded = true;
   if (opt_.scheme == Scheme::dopri5) {  // one system for all blocks
     for (int w = 0; w < parts; ++w) base[static_cast<size_t>(w)] = static_cast<double>(blocks[static_cast<size_t>(w)].tape->bytes());
-    Dopri5Run run = run_dopri5(blocks, opt_, fits, budget, est_.backward_factor, &dopri5_stats_);
+    Dopri5Run<S> run = run_dopri5(blocks, opt_, fits, budget, est_.backward_factor, &dopri5_stats_);
     if (run.row_step_bytes > 0) est_.row_step_bytes = run.row_step_bytes;
     est_.last_steps = static_cast<long>(run.steps.size());
     recorded = run.recorded;
@@ -698,16 +724,16 @@ double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, V
   if (recorded) {
     run_parallel(parts, [&](int w) {
       const auto i = static_cast<size_t>(w);
-      const Var loss = block_loss(blocks[i], parts == 1 ? scratch_ : parts_[i], opt_, y_end[i]);
+      const BasicVar<S> loss = block_loss(blocks[i], parts == 1 ? scratch_ : parts_[i], opt_, y_end[i]);
       const bool measure = opt_.scheme == Scheme::dopri5;  // the graph bound's measures; other schemes skip the scans
-      const double before = measure ? static_cast<double>(tapes_[i]->bytes()) : 0.0;
-      tapes_[i]->backward(loss);
+      const double before = measure ? static_cast<double>(tp.main[i]->bytes()) : 0.0;
+      tp.main[i]->backward(loss);
       if (measure) {
-        after[i] = static_cast<double>(tapes_[i]->bytes());
+        after[i] = static_cast<double>(tp.main[i]->bytes());
         factor[i] = (after[i] - base[i]) / (before - base[i]);
       }
-      models[i]->gradient(grads_[i]);
-      losses_[i] = loss.value()(0, 0);
+      models[i]->template gradient<S>(grads_[i]);
+      losses_[i] = static_cast<double>(loss.value()(0, 0));
     });
     if (opt_.scheme == Scheme::dopri5) {
       est_.backward_factor = *std::max_element(factor.begin(), factor.end());
@@ -715,7 +741,7 @@ double PairObjective::evaluate_with_gradient(const Vec& theta, long iteration, V
       for (int w = 0; w < parts; ++w) graph_bytes_ += after[static_cast<size_t>(w)] - base[static_cast<size_t>(w)];
     }
   } else {
-    replay_in_chunks(theta, models, b);
+    replay_in_chunks<S>(theta, models, b);
   }
   if (parts == 1) {
     grad = grads_[0];

@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "lib/ad/tape.hpp"
@@ -87,12 +88,18 @@ struct LossOptions {
   // chunks of rows with the accepted step sizes of a first pass: the same loss and gradient for
   // one more forward pass.
   double max_graph_bytes = 0;
+  // Record the training losses on float tapes (PairObjective): single-precision products
+  // (sgemm), as the paper's PyTorch code trains its ODE models; θ, the gradient sum and Adam
+  // stay double, and θ is rounded to float when bound.
+  bool float32 = false;
 };
 
-// Clears `tape`, binds the model to it and records the loss of `batch` ([1, 1]). dopri5: the
-// accepted step sizes (normalised time, they sum to 1) go to *steps when given.
-ad::Var record_loss(Model& model, ad::Tape& tape, const PairSet& batch, const LossOptions& opt,
-                    std::vector<double>* steps = nullptr);
+// Clears `tape` (double or float), binds the model to it and records the loss of `batch`
+// ([1, 1]). dopri5: the accepted step sizes (normalised time, they sum to 1) go to *steps when
+// given.
+template <class S>
+ad::BasicVar<S> record_loss(Model& model, ad::BasicTape<S>& tape, const PairSet& batch, const LossOptions& opt,
+                            std::vector<double>* steps = nullptr);
 
 // The loss over all pairs (mean over pairs and components), evaluated in chunks of at most
 // `chunk` pairs without weight gradients; NaN when there are no pairs.
@@ -158,6 +165,19 @@ class PairObjective : public Objective {
   void set_graph_estimate(const GraphEstimate& e) { est_ = e; }
 
  private:
+  // The training tapes of one precision, per worker (probe: created when first needed).
+  template <class S>
+  struct Tapes {
+    std::vector<std::unique_ptr<ad::BasicTape<S>>> main, probe;
+  };
+  template <class S>
+  Tapes<S>& tapes_on() {
+    if constexpr (std::is_same_v<S, float>) return tapes_f_;
+    else return tapes_d_;
+  }
+  template <class S>
+  double evaluate(const Vec& theta, long iteration, Vec& grad);
+  template <class S>
   void replay_in_chunks(const Vec& theta, const std::vector<Model*>& models, Eigen::Index b);
 
   Model& model_;
@@ -167,7 +187,8 @@ class PairObjective : public Objective {
   LossOptions opt_;
   int workers_;
   std::vector<Model> copies_;                     // [workers - 1]
-  std::vector<std::unique_ptr<ad::Tape>> tapes_;  // [workers]
+  Tapes<double> tapes_d_;                         // LossOptions::float32 picks one
+  Tapes<float> tapes_f_;
   std::vector<PairSet> parts_;                    // [workers]
   std::vector<Vec> grads_;                        // [workers]
   std::vector<double> losses_;                    // [workers]
@@ -178,7 +199,6 @@ class PairObjective : public Objective {
   long chunked_ = 0;
   bool over_logged_ = false;
   std::vector<double> replay_steps_;
-  std::vector<std::unique_ptr<ad::Tape>> probe_tapes_;  // [workers], created when first needed
   std::vector<PairSet> chunks_;
   std::vector<Vec> chunk_grads_;
 };
