@@ -69,6 +69,22 @@ PY
 grep -q "Training variant: --measured-steps" "$out/RESULTS-measured.md" || { echo "RESULTS-measured.md lacks the variant"; exit 1; }
 [ -s "$out/results-measured.json" ] || { echo "results-measured.json not written"; exit 1; }
 if grep -q "measured-steps" "$out/RESULTS.md"; then echo "the variant overwrote RESULTS.md"; exit 1; fi
+# --dtype float32: cells of their own, trained on float tapes, reported apart.
+"$python" "$rp" --quick --trials 1 --jobs 1 --datasets real-pendulum --rows dgnet-dg --dtype float32 --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
+"$python" - "$out" <<'PY'
+import json, sys
+import h5py
+key = "real-pendulum--dgnet-dg-float32--0"
+with open(f"{sys.argv[1]}/cells/{key}.json") as f:
+    dtype = json.load(f)["train"]["dtype"]
+with h5py.File(f"{sys.argv[1]}/models/{key}.h5", "r") as f:
+    recorded = f["info"].attrs["train.dtype"]
+recorded = recorded.decode() if isinstance(recorded, bytes) else recorded
+if dtype != "float32" or recorded != "float32":
+    sys.exit(f"{key}: trained in {dtype} (cell), {recorded} (model file), expected float32")
+print("float32 variant: its own cells, trained on float tapes")
+PY
+grep -q "Training variant: --dtype float32" "$out/RESULTS-float32.md" || { echo "RESULTS-float32.md lacks the variant"; exit 1; }
 "$python" "$rp" --quick --trials 1 --jobs 1 --datasets real-pendulum --rows node-dopri5 --graph-memory 1e-9 --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
 "$python" - "$out" <<'PY'
 import json, sys
