@@ -7,6 +7,7 @@
 #include "lib/ad/divdiff.hpp"
 #include "lib/ad/tape.hpp"
 #include "lib/core/rng.hpp"
+#include "tests/unit/gaussian_mat.hpp"
 
 using namespace dgsim;
 using namespace dgsim::ad;
@@ -93,10 +94,7 @@ LD dd_da_ref(Fn f, LD a, LD b) {
 }
 
 Mat random_mat(Eigen::Index r, Eigen::Index c, std::uint64_t index, double scale = 1.0) {
-  Rng rng(11, RngStream::init_weights, index);
-  Mat m(r, c);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = scale * rng.normal();
-  return m;
+  return test::gaussian_mat(r, c, 11, RngStream::init_weights, index, scale);
 }
 
 // A scalar-per-sample energy H(x) [B, 1] on a tape, with parameters as leaves.

@@ -6,6 +6,7 @@
 
 #include "lib/ad/tape.hpp"
 #include "lib/core/rng.hpp"
+#include "tests/unit/gaussian_mat.hpp"
 
 using namespace dgsim;
 using namespace dgsim::ad;
@@ -16,10 +17,7 @@ using FTape = BasicTape<float>;
 using FVar = BasicVar<float>;
 
 Mat random_mat(Eigen::Index r, Eigen::Index c, std::uint64_t index, double scale = 1.0) {
-  Rng rng(11, RngStream::training, index);
-  Mat m(r, c);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = scale * rng.normal();
-  return m;
+  return test::gaussian_mat(r, c, 11, RngStream::training, index, scale);
 }
 
 // A small energy network of either precision: H(x) = tanh(x W1 + b1) w2, [B, 1].

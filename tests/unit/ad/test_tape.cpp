@@ -7,6 +7,7 @@
 #include "lib/ad/tape.hpp"
 #include "lib/core/error.hpp"
 #include "lib/core/rng.hpp"
+#include "tests/unit/gaussian_mat.hpp"
 
 using namespace dgsim;
 using namespace dgsim::ad;
@@ -16,10 +17,7 @@ namespace {
 using Build = std::function<Var(Var)>;  // x -> any matrix-valued function of x
 
 Mat random_mat(Eigen::Index r, Eigen::Index c, std::uint64_t index, double scale = 1.0) {
-  Rng rng(7, RngStream::training, index);
-  Mat m(r, c);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = scale * rng.normal();
-  return m;
+  return test::gaussian_mat(r, c, 7, RngStream::training, index, scale);
 }
 
 // L(x) = sum(f(x) .* W) with W a fixed random weight of f's shape.

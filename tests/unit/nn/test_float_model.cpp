@@ -4,6 +4,7 @@
 
 #include "lib/core/rng.hpp"
 #include "lib/nn/model.hpp"
+#include "tests/unit/gaussian_mat.hpp"
 
 using namespace dgsim;
 using namespace dgsim::nn;
@@ -11,10 +12,7 @@ using namespace dgsim::nn;
 namespace {
 
 Mat random_mat(Eigen::Index r, Eigen::Index c, std::uint64_t index, double scale = 1.0) {
-  Rng rng(13, RngStream::training, index);
-  Mat m(r, c);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = scale * rng.normal();
-  return m;
+  return test::gaussian_mat(r, c, 13, RngStream::training, index, scale);
 }
 
 double rel_err(const Mat& got, const Mat& ref) { return (got - ref).cwiseAbs().maxCoeff() / ref.cwiseAbs().maxCoeff(); }

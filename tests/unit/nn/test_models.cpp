@@ -12,6 +12,7 @@
 #include "lib/nn/layers.hpp"
 #include "lib/nn/model.hpp"
 #include "lib/nn/state.hpp"
+#include "tests/unit/gaussian_mat.hpp"
 
 using namespace dgsim;
 using namespace dgsim::nn;
@@ -20,10 +21,7 @@ using ad::Var;
 namespace {
 
 Mat random_mat(Eigen::Index r, Eigen::Index c, std::uint64_t index, double scale = 1.0) {
-  Rng rng(5, RngStream::training, index);
-  Mat m(r, c);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = scale * rng.normal();
-  return m;
+  return test::gaussian_mat(r, c, 5, RngStream::training, index, scale);
 }
 
 ModelConfig ode_config(ModelKind kind, int hidden = 8) {
