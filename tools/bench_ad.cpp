@@ -22,6 +22,7 @@
 #include "lib/ad/gemm_threads.hpp"
 #include "lib/ad/tape.hpp"
 #include "lib/core/rng.hpp"
+#include "lib/core/version.hpp"
 #include "lib/nn/adam.hpp"
 #include "lib/nn/model.hpp"
 
@@ -214,7 +215,7 @@ int main(int argc, char** argv) {
   }
   ad::set_gemm_threads(threads);
   double dgemm = dgemm_gflops(5);
-  fmt::print("GEMM backend {} with {} thread(s); DGEMM 1000x1000x1000: {:.1f} GFLOP/s (best of 5)\n", ad::gemm_backend(),
+  fmt::print("GEMM backend {} with {} thread(s); DGEMM 1000x1000x1000: {:.1f} GFLOP/s (best of 5)\n", blas_kernel(),
              ad::gemm_threads(), dgemm);
   if (only.empty() || only == "kdv") {  // KdV: N = 50 sites, 200 channels, batch 200, float64.
     nn::ModelConfig c;

@@ -25,6 +25,7 @@
 
 #include "lib/ad/gemm_threads.hpp"
 #include "lib/core/log.hpp"
+#include "lib/core/version.hpp"
 #include "lib/core/rng.hpp"
 #include "lib/io/dataset_file.hpp"
 #include "lib/nn/training.hpp"
@@ -184,6 +185,6 @@ int main(int argc, char** argv) {
     if (!f32) cpu_f64 = cpu;
     std::fflush(stdout);
   }
-  std::printf("(GEMM: %s; %d worker thread(s); %ld timed iterations per case after 2 warm-up; cpu = process CPU time)\n", ad::gemm_backend(), threads, iterations);
+  std::printf("(GEMM: %s; %d worker thread(s); %ld timed iterations per case after 2 warm-up; cpu = process CPU time)\n", blas_kernel().c_str(), threads, iterations);
   return 0;
 }

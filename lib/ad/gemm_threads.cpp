@@ -14,11 +14,9 @@ namespace dgsim::ad {
 #ifdef DGSIM_USE_BLAS
 void set_gemm_threads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
 int gemm_threads() { return openblas_get_num_threads(); }
-const char* gemm_backend() { return "OpenBLAS"; }
 #else
 void set_gemm_threads(int n) { Eigen::setNbThreads(n < 1 ? 1 : n); }
 int gemm_threads() { return Eigen::nbThreads(); }
-const char* gemm_backend() { return "Eigen"; }
 #endif
 
 }  // namespace dgsim::ad

@@ -10,6 +10,5 @@ namespace dgsim::ad {
 
 void set_gemm_threads(int n);
 int gemm_threads();
-const char* gemm_backend();  // "OpenBLAS" or "Eigen"
 
 }  // namespace dgsim::ad
