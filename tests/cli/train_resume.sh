@@ -58,6 +58,8 @@ if [ "$rc" -ne 75 ]; then echo "expected exit 75 after SIGINT, got $rc"; exit 1;
   "$dgsim" "${args[@]}" -o int.h5 --resume --lr 0.002 || exit 1
 "$here/expect.sh" 2 "checkpoint int.h5.ckpt was written with a learning-rate decay over 1000 steps, this run has 0" -- \
   "$dgsim" "${args[@]/cosine/none}" -o int.h5 --resume || exit 1
+"$here/expect.sh" 2 "checkpoint int.h5.ckpt was written with train.float32 0, this run has 1" -- \
+  "$dgsim" "${args[@]}" -o int.h5 --resume --dtype float32 || exit 1
 "$dgsim" "${args[@]}" -o int.h5 --resume || { echo "resume after SIGINT failed"; exit 1; }
 "$py" "$here/compare_models.py" full.h5 int.h5 --log || exit 1
 
