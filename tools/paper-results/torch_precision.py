@@ -18,6 +18,12 @@ With dt each pair's measured time:
   with the discrete gradient of the chain rule, layer by layer: each tanh contributes
   (tanh(b) - tanh(a)) / (b - a), or tanh'((a + b) / 2) where |b - a| <= eps (1e-6 in
   float32, 1e-12 in float64, the authors' thresholds).
+--master float64 keeps the parameters and Adam's state in float64 and trains on their rounding
+to --dtype each iteration; --kernels float64 evaluates tanh and the divided differences in
+float64 and rounds each result once to --dtype. Both together are dgsim train --dtype float32's
+arrangement; either alone tests which part of PyTorch's float32 training matters.
+--divdiff-backward float64 keeps the divided differences' values in --kernels precision and
+evaluates only their derivatives (the backward pass through Eq. 10) in float64.
 Batches are drawn without replacement (0 = all pairs); Adam. Hidden width, batch, learning
 rate, weight decay and iterations are taken from TEMPLATE, a dgsim NODE, HNN or DGNet model file
 trained on the same system, so the protocol is the one dgsim ran. Every arithmetic
@@ -31,6 +37,8 @@ same number (the ctest paper.torch_precision checks this).
 
 usage: torch_precision.py DATA.h5 TEMPLATE.h5 OUT.h5 [--dtype float32|float64]
                           [--seed 0] [--iterations N] [--every 1000] [--threads 1]
+                          [--master float32|float64] [--kernels float32|float64]
+                          [--divdiff-backward float32|float64]
 Needs python3-torch and python3-h5py (tools/setup.sh --torch).
 """
 import argparse
@@ -52,6 +60,12 @@ ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--iterations", type=int, default=0, help="default: the template's")
 ap.add_argument("--every", type=int, default=1000)
 ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--master", default="", choices=["", "float32", "float64"],
+                help="precision of the parameters and Adam's state (default: --dtype)")
+ap.add_argument("--kernels", default="", choices=["", "float32", "float64"],
+                help="precision of tanh and the divided differences, rounded once to --dtype (default: --dtype)")
+ap.add_argument("--divdiff-backward", default="", choices=["", "float32", "float64"],
+                help="precision of the divided differences' derivatives (default: --kernels)")
 args = ap.parse_args()
 for path, what in ((args.data, "a dataset from dgsim generate"), (args.template, "a dgsim NODE, HNN or DGNet model file")):
     if not os.path.isfile(path):
@@ -62,6 +76,9 @@ if args.every < 1:
     raise SystemExit(f"torch_precision: --every {args.every} (accepted: >= 1)")
 
 dtype = getattr(torch, args.dtype)
+master = getattr(torch, args.master or args.dtype)
+kernels = getattr(torch, args.kernels or args.dtype)
+divdiff_backward = getattr(torch, args.divdiff_backward or args.kernels or args.dtype)
 torch.set_default_dtype(dtype)
 torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)
@@ -124,9 +141,33 @@ b0 = torch.zeros(1, hidden)
 b1 = torch.zeros(1, hidden)
 b2 = torch.zeros(1, dim)
 g = torch.zeros(1, 1)
-params = [W0, b0, W1, b1, W2] + ([b2] if node_bias else []) + ([g] if friction else [])
-for p in params:
-    p.requires_grad_(True)
+# The parameters Adam updates, in --master precision (initialised in --dtype, then widened or
+# narrowed); the training arithmetic uses them rounded to --dtype (bind()).
+params = [p.to(master).requires_grad_(True)
+          for p in [W0, b0, W1, b1, W2] + ([b2] if node_bias else []) + ([g] if friction else [])]
+
+
+def unpack(tensors):
+    """Sets the weights W0 .. g that the functions below use (in the order of params)."""
+    global W0, b0, W1, b1, W2, b2, g
+    W0, b0, W1, b1, W2 = tensors[:5]
+    rest = tensors[5:]
+    if node_bias:
+        b2, rest = rest[0], rest[1:]
+    if friction:
+        g = rest[0]
+
+
+def bind():
+    """The working weights of one iteration: params themselves, or copies rounded to --dtype."""
+    work = params if master == dtype else [p.detach().to(dtype).requires_grad_(True) for p in params]
+    unpack(work)
+    return work
+
+
+def act(x):
+    """tanh, evaluated in --kernels precision and rounded once to the precision of x."""
+    return torch.tanh(x) if kernels == x.dtype else torch.tanh(x.to(kernels)).to(x.dtype)
 # R = diag(0, g I) on the momenta (the second half of the state).
 momenta = torch.cat([torch.zeros(dim // 2), torch.ones(dim - dim // 2)])[None, :]
 
@@ -134,31 +175,63 @@ momenta = torch.cat([torch.zeros(dim // 2), torch.ones(dim - dim // 2)])[None, :
 def field(x):
     """f(x) = (G - R) grad H(x) (NODE: the network itself), differentiable (create_graph) for training."""
     if kind == "node":
-        out = torch.tanh(torch.tanh(x @ W0 + b0) @ W1 + b1) @ W2
+        out = act(act(x @ W0 + b0) @ W1 + b1) @ W2
         return out + b2 if node_bias else out
     if not x.requires_grad:
         x = x.requires_grad_(True)
-    h = torch.tanh(torch.tanh(x @ W0 + b0) @ W1 + b1) @ W2
+    h = act(act(x @ W0 + b0) @ W1 + b1) @ W2
     (grad,) = torch.autograd.grad(h.sum(), x, create_graph=True)
     out = grad @ G.T
     return out - grad * momenta * g if friction else out
 
 
-eps = 1e-6 if dtype == torch.float32 else 1e-12
-
-
-def dtanh(a, b):
-    """The discrete derivative of tanh between a and b (tanh' at the midpoint where they are close)."""
+def dtanh_plain(a, b):
+    """The discrete derivative of tanh between a and b (tanh' at the midpoint where they are close,
+    with the authors' threshold for the precision of a), differentiated by autograd."""
+    eps = 1e-6 if a.dtype == torch.float32 else 1e-12
     d = b - a
     close = d.abs() <= eps
     quotient = (torch.tanh(b) - torch.tanh(a)) / torch.where(close, torch.ones_like(d), d)
     return torch.where(close, 1.0 - torch.tanh(0.5 * (a + b)) ** 2, quotient)
 
 
+class DTanhWideBackward(torch.autograd.Function):
+    """dtanh_plain's value, with its derivatives in a and b evaluated in float64 from the same
+    formulas autograd differentiates and rounded once (--divdiff-backward float64)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return dtanh_plain(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        with torch.enable_grad():
+            a64 = a.detach().to(torch.float64).requires_grad_(True)
+            b64 = b.detach().to(torch.float64).requires_grad_(True)
+            eps = 1e-6 if a.dtype == torch.float32 else 1e-12  # the threshold of the forward pass
+            d = b64 - a64
+            close = d.abs() <= eps
+            quotient = (torch.tanh(b64) - torch.tanh(a64)) / torch.where(close, torch.ones_like(d), d)
+            q = torch.where(close, 1.0 - torch.tanh(0.5 * (a64 + b64)) ** 2, quotient)
+            ga, gb = torch.autograd.grad(q, (a64, b64), grad.to(torch.float64))
+        return ga.to(a.dtype), gb.to(b.dtype)
+
+
+def dtanh(a, b):
+    """The discrete derivative of tanh between a and b, in --kernels precision, rounded once to the
+    precision of a; its backward in --divdiff-backward precision."""
+    out = a.dtype
+    a, b = a.to(kernels), b.to(kernels)
+    wide = divdiff_backward == torch.float64 and kernels != torch.float64
+    return (DTanhWideBackward.apply(a, b) if wide else dtanh_plain(a, b)).to(out)
+
+
 def discrete_grad(x0, x1):
     """The chain-rule discrete gradient of H between x0 and x1 (differentiable)."""
     a0, a1 = x0 @ W0 + b0, x1 @ W0 + b0
-    c0, c1 = torch.tanh(a0) @ W1 + b1, torch.tanh(a1) @ W1 + b1
+    c0, c1 = act(a0) @ W1 + b1, act(a1) @ W1 + b1
     return (((W2.T * dtanh(c0, c1)) @ W1.T) * dtanh(a0, a1)) @ W0.T
 
 
@@ -171,11 +244,14 @@ def discrete_field(x0, x1):
 
 opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
 start = time.time()
-print(f"# {kind}, {args.dtype}, {n_pairs} training pairs, batch {batch}, lr {lr:g}, weight decay {weight_decay:g}, "
+print(f"# {kind}, {args.dtype} (parameters and Adam {args.master or args.dtype}, tanh and divided differences "
+      f"{args.kernels or args.dtype}, their backward "
+      f"{args.divdiff_backward or args.kernels or args.dtype}), {n_pairs} training pairs, batch {batch}, lr {lr:g}, weight decay {weight_decay:g}, "
       f"friction {friction}, {iterations} iterations" + (f", step {step_dt:g}" if step_dt > 0 else ""), flush=True)
 for it in range(1, iterations + 1):
     idx = torch.randperm(n_pairs)[:batch]
     x0, x1, h = u0[idx], u1[idx], dt[idx]
+    work = bind()
     if kind == "dgnet":
         loss = ((discrete_field(x0, x1) - (x1 - x0) / h) ** 2).mean()
     elif step_dt > 0:
@@ -187,10 +263,13 @@ for it in range(1, iterations + 1):
         loss = (((x1hat - x1) / h) ** 2).mean()
     opt.zero_grad()
     loss.backward()
+    if work is not params:  # the gradient, widened or narrowed to the parameters' precision
+        for p, w in zip(params, work):
+            p.grad = w.grad.to(master)
     opt.step()
     if friction:  # dgsim keeps g >= 0 (a projected step)
         with torch.no_grad():
-            g.clamp_(min=0.0)
+            params[-1].clamp_(min=0.0)
     if it % args.every == 0 or it == iterations:
         print(f"iteration {it:6d}  train loss {loss.item():.4e}  {time.time() - start:.0f} s", flush=True)
 
@@ -202,6 +281,8 @@ with h5py.File(tmp, "r+") as f:
         f["params"][name][...] = p.detach().to(torch.float64).numpy()
     f["info"].attrs["command_line"] = " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:])
     f["info"].attrs["train.dtype"] = args.dtype
+    f["info"].attrs["train.torch_master"] = args.master or args.dtype
+    f["info"].attrs["train.torch_kernels"] = args.kernels or args.dtype
     f["info"].attrs["result.train_loss"] = loss.item()
     f["info"].attrs["result.seconds"] = time.time() - start
     if "training" in f:
@@ -219,9 +300,9 @@ if pair_split is not None:
 else:
     test_u, test_dudt = u[split == 1].reshape(-1, dim), dudt[split == 1].reshape(-1, dim)
 torch.set_default_dtype(torch.float64)
-eps = 1e-12
+kernels = torch.float64
 G, momenta = G.to(torch.float64), momenta.to(torch.float64)
-W0, b0, W1, b1, W2, b2, g = (p.detach().to(torch.float64) for p in (W0, b0, W1, b1, W2, b2, g))
+unpack([p.detach().to(torch.float64) for p in params])
 if len(test_u):
     deriv = ((field(torch.tensor(test_u)).detach() - torch.tensor(test_dudt)) ** 2).mean().item()
     print(f"# deriv {deriv:.10e} (float64 evaluation of the written weights on the test states)", flush=True)
