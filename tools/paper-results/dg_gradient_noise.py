@@ -32,6 +32,8 @@ import h5py
 import numpy as np
 import torch
 
+from torch_divdiff import DTanhWideBackward, dtanh_authors, dtanh_exact
+
 if len(sys.argv) != 3:
     raise SystemExit("usage: dg_gradient_noise.py DATA.h5 MODEL.h5")
 data_path, model_path = sys.argv[1:]
@@ -64,67 +66,6 @@ U1 = u[:, 1:].reshape(-1, dim)[mask]
 DT = np.tile(np.diff(time_grid), n_traj)[mask][:, None]
 
 
-def dtanh_plain(a, b):
-    eps = 1e-6 if a.dtype == torch.float32 else 1e-12
-    d = b - a
-    close = d.abs() <= eps
-    quotient = (torch.tanh(b) - torch.tanh(a)) / torch.where(close, torch.ones_like(d), d)
-    return torch.where(close, 1.0 - torch.tanh(0.5 * (a + b)) ** 2, quotient)
-
-
-class WideBackward(torch.autograd.Function):
-    """dtanh_plain's value; its derivatives evaluated in float64 and rounded once."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return dtanh_plain(a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        with torch.enable_grad():
-            a64 = a.detach().double().requires_grad_(True)
-            b64 = b.detach().double().requires_grad_(True)
-            d = b64 - a64
-            close = d.abs() <= (1e-6 if a.dtype == torch.float32 else 1e-12)
-            quotient = (torch.tanh(b64) - torch.tanh(a64)) / torch.where(close, torch.ones_like(d), d)
-            q = torch.where(close, 1.0 - torch.tanh(0.5 * (a64 + b64)) ** 2, quotient)
-            ga, gb = torch.autograd.grad(q, (a64, b64), grad.double())
-        return ga.to(a.dtype), gb.to(b.dtype)
-
-
-class TanhRatio(torch.autograd.Function):
-    """s(d) = tanh(d) / d (1 at d = 0) and its derivative, both without cancellation: Taylor
-    series for |d| < 0.01 (truncation below 1e-16 relative), closed forms beyond."""
-
-    @staticmethod
-    def forward(ctx, d):
-        ctx.save_for_backward(d)
-        small = d.abs() < 0.01
-        safe = torch.where(small, torch.ones_like(d), d)
-        d2 = d * d
-        series = 1 - d2 / 3 + 2 * d2 ** 2 / 15 - 17 * d2 ** 3 / 315
-        return torch.where(small, series, torch.tanh(safe) / safe)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (d,) = ctx.saved_tensors
-        small = d.abs() < 0.01
-        safe = torch.where(small, torch.ones_like(d), d)
-        d2 = d * d
-        series = d * (-2.0 / 3 + 8 * d2 / 15 - 102 * d2 ** 2 / 315 + 496 * d2 ** 3 / 2835)
-        t = torch.tanh(safe)
-        closed = (safe * (1 - t * t) - t) / (safe * safe)
-        return grad * torch.where(small, series, closed)
-
-
-def dtanh_exact(a, b):
-    """(tanh b - tanh a) / (b - a) = (1 - tanh a tanh b) tanh(b - a) / (b - a): every derivative
-    of this form is free of cancellation (the reference gradient)."""
-    return (1 - torch.tanh(a) * torch.tanh(b)) * TanhRatio.apply(b - a)
-
-
 def gradient(dtype, mode, ws=None):
     """The Eq. 11 loss gradient over all training pairs, weights (ws, default the model's) and
     arithmetic in dtype."""
@@ -137,12 +78,12 @@ def gradient(dtype, mode, ws=None):
 
     def dtanh(a, b):
         if mode == "kernels":
-            return dtanh_plain(a.double(), b.double()).to(dtype)
+            return dtanh_authors(a.double(), b.double()).to(dtype)
         if mode == "backward":
-            return WideBackward.apply(a, b)
+            return DTanhWideBackward.apply(a, b)
         if mode == "exact":
             return dtanh_exact(a, b)
-        return dtanh_plain(a, b)
+        return dtanh_authors(a, b)
 
     a0, a1 = x0 @ W0 + b0, x1 @ W0 + b0
     c0, c1 = act(a0) @ W1 + b1, act(a1) @ W1 + b1

@@ -51,6 +51,8 @@ import h5py
 import numpy as np
 import torch
 
+from torch_divdiff import DTanhWideBackward, dtanh_authors
+
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("data")
 ap.add_argument("template")
@@ -185,47 +187,13 @@ def field(x):
     return out - grad * momenta * g if friction else out
 
 
-def dtanh_plain(a, b):
-    """The discrete derivative of tanh between a and b (tanh' at the midpoint where they are close,
-    with the authors' threshold for the precision of a), differentiated by autograd."""
-    eps = 1e-6 if a.dtype == torch.float32 else 1e-12
-    d = b - a
-    close = d.abs() <= eps
-    quotient = (torch.tanh(b) - torch.tanh(a)) / torch.where(close, torch.ones_like(d), d)
-    return torch.where(close, 1.0 - torch.tanh(0.5 * (a + b)) ** 2, quotient)
-
-
-class DTanhWideBackward(torch.autograd.Function):
-    """dtanh_plain's value, with its derivatives in a and b evaluated in float64 from the same
-    formulas autograd differentiates and rounded once (--divdiff-backward float64)."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return dtanh_plain(a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        with torch.enable_grad():
-            a64 = a.detach().to(torch.float64).requires_grad_(True)
-            b64 = b.detach().to(torch.float64).requires_grad_(True)
-            eps = 1e-6 if a.dtype == torch.float32 else 1e-12  # the threshold of the forward pass
-            d = b64 - a64
-            close = d.abs() <= eps
-            quotient = (torch.tanh(b64) - torch.tanh(a64)) / torch.where(close, torch.ones_like(d), d)
-            q = torch.where(close, 1.0 - torch.tanh(0.5 * (a64 + b64)) ** 2, quotient)
-            ga, gb = torch.autograd.grad(q, (a64, b64), grad.to(torch.float64))
-        return ga.to(a.dtype), gb.to(b.dtype)
-
-
 def dtanh(a, b):
     """The discrete derivative of tanh between a and b, in --kernels precision, rounded once to the
     precision of a; its backward in --divdiff-backward precision."""
     out = a.dtype
     a, b = a.to(kernels), b.to(kernels)
     wide = divdiff_backward == torch.float64 and kernels != torch.float64
-    return (DTanhWideBackward.apply(a, b) if wide else dtanh_plain(a, b)).to(out)
+    return (DTanhWideBackward.apply(a, b) if wide else dtanh_authors(a, b)).to(out)
 
 
 def discrete_grad(x0, x1):
