@@ -81,6 +81,9 @@ dtype = getattr(torch, args.dtype)
 master = getattr(torch, args.master or args.dtype)
 kernels = getattr(torch, args.kernels or args.dtype)
 divdiff_backward = getattr(torch, args.divdiff_backward or args.kernels or args.dtype)
+if kernels == torch.float64 and divdiff_backward == torch.float32:
+    raise SystemExit("torch_precision: --divdiff-backward float32 with float64 divided differences "
+                     "(accepted: a backward at least as precise as --kernels)")
 torch.set_default_dtype(dtype)
 torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)
@@ -170,6 +173,8 @@ def bind():
 def act(x):
     """tanh, evaluated in --kernels precision and rounded once to the precision of x."""
     return torch.tanh(x) if kernels == x.dtype else torch.tanh(x.to(kernels)).to(x.dtype)
+
+
 # R = diag(0, g I) on the momenta (the second half of the state).
 momenta = torch.cat([torch.zeros(dim // 2), torch.ones(dim - dim // 2)])[None, :]
 
