@@ -1,6 +1,6 @@
 #!/bin/bash
-# tools/paper-results/dg_gradient_noise.py: DGNet's Eq. 11 gradient four ways. Checks that its
-# float64 reference agrees with a central difference of the loss (1e-6 relative), that float32
+# tools/paper-results/dg_gradient_noise.py: DGNet's Eq. 11 gradient five ways. Checks that its
+# cancellation-free float64 reference agrees with a central difference of the loss (1e-6 relative), that float32
 # products with tanh and the divided differences in float64 stay at single precision's level
 # (error < 1e-4), and that the float32 error of autograd's divided-difference derivative is
 # what the float64 backward removes (the plain float32 error is over 10 times larger).
