@@ -5,7 +5,8 @@
 # structure matrix and friction were carried over exactly (the real-pendulum case trains
 # until its learned friction is positive, and checks it is; it steps with the authors' 1/6,
 # dgsim train --step-dt). The DGNet's discrete gradient must satisfy
-# H(u1) - H(u0) = dgradH . (u1 - u0) on its training pairs to 1e-10 relative. Exit 77 (skip)
+# H(u1) - H(u0) = dgradH . (u1 - u0) on its training pairs to 1e-10 relative, and a
+# --divdiff-backward below the divided differences' precision is refused in one line. Exit 77 (skip)
 # without torch.
 # usage: paper_torch_precision.sh PYTHON DGSIM TOOL REAL_PENDULUM_TXT OUTDIR
 set -euo pipefail
@@ -39,6 +40,12 @@ print(f"{case}: tool Deriv {a:.12e}, dgsim predict Deriv {b:.12e}: {'ok' if ok e
 sys.exit(0 if ok else 1)
 PY
 done
+# A backward less precise than the divided differences it differentiates is refused, in one line.
+if msg=$("$py" "$tool" "$out/spring.h5" "$out/template-spring.h5" "$out/refused.h5" --dtype float64 --divdiff-backward float32 2>&1); then
+  echo "--divdiff-backward float32 with float64 divided differences was accepted"; exit 1
+fi
+[ "$(printf '%s\n' "$msg" | wc -l)" -eq 1 ] && [[ $msg == *"--divdiff-backward float32"* ]] && [ ! -e "$out/refused.h5" ] \
+  || { echo "unexpected refusal: $msg"; exit 1; }
 for v in float32 mixed; do
   "$py" -c 'import h5py, sys; g = float(h5py.File(sys.argv[1], "r")["params/friction"][()].ravel()[0]); print(f"learned friction g = {g:.4g}"); sys.exit(0 if g > 0 else 1)' "$out/real-$v.h5"
   "$py" - "$out/spring-$v.log" <<'PY'
