@@ -153,6 +153,21 @@ grep -qx "mass-spring--node-rk2--2: training: iteration 500 of 2000 (25%) at the
   || { echo "--status does not read the checkpoint: $st"; exit 1; }
 grep -qx "mass-spring--node-rk2--3: not started" <<<"$st" || { echo "--status does not list a cell not started: $st"; exit 1; }
 rm -f "$out/models/mass-spring--node-rk2--2.h5.ckpt"
+"$python" - "$out/models/mass-spring--node-dopri5--0.h5.ckpt" <<'PY'
+import sys
+import h5py
+with h5py.File(sys.argv[1], "w") as f:  # a dopri5 training's checkpoint also counts its steps
+    info = f.create_group("info")
+    info.attrs["checkpoint.next_iteration"] = 1000
+    info.attrs["train.iterations"] = 2000
+    info.attrs["checkpoint.elapsed"] = 1800.0
+    for k, v in (("iterations", 800), ("steps", 2600), ("max_steps", 7), ("rejected", 3)):
+        info.attrs["checkpoint.dopri5_" + k] = v  # 800: resumed from a checkpoint without the counters
+PY
+st=$("$python" "$rp" --status --trials 1 --datasets mass-spring --rows node-dopri5 --out "$out" --dgsim "$dgsim")
+grep -qx "mass-spring--node-dopri5--0: training: iteration 1000 of 2000 (50%) at the last checkpoint, 0.50 h so far, about 0.50 h to go at that pace; dopri5 3.25 steps per iteration on average, at most 7, 3 rejected" <<<"$st" \
+  || { echo "--status does not read a dopri5 checkpoint's steps: $st"; exit 1; }
+rm -f "$out/models/mass-spring--node-dopri5--0.h5.ckpt"
 echo "--status: ok"
 # precision_study.py (with torch): a cell's model retrained in PyTorch is scored by the cell's own
 # predict command, so on the same true rollouts; the table lists both groups.
