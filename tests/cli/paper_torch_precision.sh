@@ -1,5 +1,5 @@
 #!/bin/bash
-# tools/paper-results/torch_precision.py: trains a NODE, an HNN or a DGNet in PyTorch (float32 and
+# tools/paper-results/torch_precision.py: trains a NODE, an HNN, an SRNN or a DGNet in PyTorch (float32 and
 # float64) and writes it as a dgsim model. The Deriv. the script computes from the written weights
 # must equal the Deriv. `dgsim predict` reports for that file, to 1e-9 relative: the weights,
 # structure matrix and friction were carried over exactly (the real-pendulum case trains
@@ -15,6 +15,7 @@ py=$1 dgsim=$2 tool=$3 real=$4 out=$5
 rm -rf "$out" && mkdir -p "$out"
 "$dgsim" generate two-body --n-traj 4 --n-steps 30 -q -o "$out/two-body.h5"
 "$dgsim" train --data "$out/two-body.h5" --model hnn --iterations 2 --batch 20 --hidden 16 -q -o "$out/template-two-body.h5"
+"$dgsim" train --data "$out/two-body.h5" --model srnn --iterations 2 --batch 20 --hidden 16 -q -o "$out/template-two-body-srnn.h5"
 "$dgsim" generate mass-spring --n-traj 6 -q -o "$out/spring.h5"
 "$dgsim" train --data "$out/spring.h5" --model dgnet --iterations 2 --hidden 16 -q -o "$out/template-spring.h5"
 "$dgsim" generate real-pendulum --input "$real" -q -o "$out/real.h5"
@@ -22,9 +23,9 @@ rm -rf "$out" && mkdir -p "$out"
 "$dgsim" train --data "$out/real.h5" --model node --iterations 2 --hidden 16 --step-dt 0.16666666666666666 -q -o "$out/template-real-node.h5"
 # model:dtype, or model:mixed for float32 arithmetic on float64 parameters and Adam with tanh and
 # the divided differences in float64 (--master float64 --kernels float64, dgsim's float32).
-for case in two-body:float32 two-body:float64 real:float32 spring:float32 real-node:float32 real:mixed spring:mixed; do
+for case in two-body:float32 two-body:float64 two-body-srnn:float32 real:float32 spring:float32 real-node:float32 real:mixed spring:mixed; do
   model=${case%%:*} dtype=${case##*:}
-  data=${model%-node}
+  data=${model%-node} && data=${data%-srnn}
   opts=(--dtype "$dtype")
   [ "$dtype" = mixed ] && opts=(--dtype float32 --master float64 --kernels float64)
   iters=$([ "$data" = real ] && echo 100 || echo 5)  # enough for the learned friction g to leave 0

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Train the paper's NODE, HNN or DGNet on a dgsim ODE dataset in PyTorch, in float32 or float64, and save it as a dgsim model.
+"""Train the paper's NODE, HNN, SRNN or DGNet on a dgsim ODE dataset in PyTorch, in float32 or float64, and save it as a dgsim model.
 
 Answers one question: does training in single precision, as the authors' ODE scripts do
 (torch.set_default_dtype(torch.float32)), change the figures dgsim reports? The models and
@@ -14,6 +14,8 @@ With dt each pair's measured time:
 - HNN (template trained with rk2): one explicit-midpoint (RK2) step of size h per pair, loss
   mean(((u0 + h f(u0 + h/2 f(u0)) - u0) / h - (u1 - u0) / dt)^2), h = dt, or the template's
   train.step_dt when it has one (the authors' real-pendulum step of 1/6, dgsim train --step-dt);
+- SRNN (template trained with leapfrog): H = T(p) + V(q), two networks of the form above, each of
+  half the state; one leapfrog (kick-drift-kick) step of size h per pair, with HNN's loss;
 - DGNet (template trained with dg): paper Eq. 11, loss mean(((G - R) dgradH(u0, u1) - (u1 - u0) / dt)^2)
   with the discrete gradient of the chain rule, layer by layer: each tanh contributes
   (tanh(b) - tanh(a)) / (b - a), or tanh'((a + b) / 2) where |b - a| <= eps (1e-6 in
@@ -25,7 +27,7 @@ arrangement; either alone tests which part of PyTorch's float32 training matters
 --divdiff-backward float64 keeps the divided differences' values in --kernels precision and
 evaluates only their derivatives (the backward pass through Eq. 10) in float64.
 Batches are drawn without replacement (0 = all pairs); Adam. Hidden width, batch, learning
-rate, weight decay and iterations are taken from TEMPLATE, a dgsim NODE, HNN or DGNet model file
+rate, weight decay and iterations are taken from TEMPLATE, a dgsim NODE, HNN, SRNN or DGNet model file
 trained on the same system, so the protocol is the one dgsim ran. Every arithmetic
 operation of training runs in --dtype.
 
@@ -69,7 +71,7 @@ ap.add_argument("--kernels", default="", choices=["", "float32", "float64"],
 ap.add_argument("--divdiff-backward", default="", choices=["", "float32", "float64"],
                 help="precision of the divided differences' derivatives (default: --kernels)")
 args = ap.parse_args()
-for path, what in ((args.data, "a dataset from dgsim generate"), (args.template, "a dgsim NODE, HNN or DGNet model file")):
+for path, what in ((args.data, "a dataset from dgsim generate"), (args.template, "a dgsim NODE, HNN, SRNN or DGNet model file")):
     if not os.path.isfile(path):
         raise SystemExit(f"torch_precision: no such file '{path}' (expected {what})")
 if args.iterations < 0:
@@ -100,9 +102,9 @@ with h5py.File(args.data, "r") as f:
 with h5py.File(args.template, "r") as f:
     kind = f.attrs["kind"]
     kind = kind.decode() if isinstance(kind, bytes) else str(kind)
-    if kind not in ("node", "hnn", "dgnet") or int(f.attrs["dim"]) != u.shape[-1]:
+    if kind not in ("node", "hnn", "srnn", "dgnet") or int(f.attrs["dim"]) != u.shape[-1]:
         raise SystemExit(f"torch_precision: template '{args.template}' is a {kind} model of dim {int(f.attrs['dim'])}"
-                         f" (accepted: a node, hnn or dgnet model of dim {u.shape[-1]})")
+                         f" (accepted: a node, hnn, srnn or dgnet model of dim {u.shape[-1]})")
     hidden = int(f.attrs["hidden"])
     names = sorted(f["params"].keys())
     info = dict(f["info"].attrs)
@@ -111,15 +113,19 @@ if any(k not in info for k in needed):
     raise SystemExit(f"torch_precision: template '{args.template}' lacks the training attributes {', '.join(needed)}")
 batch, lr, weight_decay = int(info["train.batch"]), float(info["train.lr"]), float(info["train.weight_decay"])
 iterations = args.iterations if args.iterations > 0 else int(info["train.iterations"])
-scheme = "dg" if kind == "dgnet" else "rk2"
+scheme = {"dgnet": "dg", "srnn": "leapfrog"}.get(kind, "rk2")
 if str(info["train.integrator"]) != scheme or float(info["train.fixed_dt"]) != 0.0:
     raise SystemExit(f"torch_precision: template '{args.template}' was not trained with {scheme} against the measured times")
 step_dt = float(info.get("train.step_dt", 0.0))
 friction = "friction" in names
 # The template's parameters, in the order of `params` below (y = x W + b).
 node_bias = kind == "node" and "mlp.2.b" in names
-expected = (["mlp.0.W", "mlp.0.b", "mlp.1.W", "mlp.1.b", "mlp.2.W"] + (["mlp.2.b"] if node_bias else [])
-            + (["friction"] if friction else []))
+layers = ["0.W", "0.b", "1.W", "1.b", "2.W"]
+if kind == "srnn":  # T(p), then V(q)
+    expected = ["T." + n for n in layers] + ["V." + n for n in layers]
+else:
+    expected = (["mlp." + n for n in layers] + (["mlp.2.b"] if node_bias else [])
+                + (["friction"] if friction else []))
 if names != sorted(expected):
     raise SystemExit(f"torch_precision: template parameters {names} (accepted: {expected})")
 
@@ -137,24 +143,34 @@ if n_pairs == 0:
 if batch <= 0 or batch > n_pairs:
     batch = n_pairs
 
-W0 = torch.empty(dim, hidden)
-W1 = torch.empty(hidden, hidden)
-W2 = torch.empty(hidden, dim if kind == "node" else 1)
-for w in (W0, W1, W2):
-    torch.nn.init.orthogonal_(w)
-b0 = torch.zeros(1, hidden)
-b1 = torch.zeros(1, hidden)
-b2 = torch.zeros(1, dim)
-g = torch.zeros(1, 1)
+
+
+def new_mlp(n_in, n_out):
+    """[W0, b0, W1, b1, W2] of n_in -> hidden -> hidden -> n_out: orthogonal weights, zero biases."""
+    ws = [torch.empty(n_in, hidden), torch.empty(hidden, hidden), torch.empty(hidden, n_out)]
+    for w in ws:
+        torch.nn.init.orthogonal_(w)
+    return [ws[0], torch.zeros(1, hidden), ws[1], torch.zeros(1, hidden), ws[2]]
+
+
+if kind == "srnn":
+    initial = new_mlp(dim // 2, 1) + new_mlp(dim // 2, 1)
+else:
+    initial = (new_mlp(dim, dim if kind == "node" else 1) + ([torch.zeros(1, dim)] if node_bias else [])
+               + ([torch.zeros(1, 1)] if friction else []))
 # The parameters Adam updates, in --master precision (initialised in --dtype, then widened or
 # narrowed); the training arithmetic uses them rounded to --dtype (bind()).
-params = [p.to(master).requires_grad_(True)
-          for p in [W0, b0, W1, b1, W2] + ([b2] if node_bias else []) + ([g] if friction else [])]
+params = [p.to(master).requires_grad_(True) for p in initial]
+b2, g = None, None
 
 
 def unpack(tensors):
-    """Sets the weights W0 .. g that the functions below use (in the order of params)."""
-    global W0, b0, W1, b1, W2, b2, g
+    """Sets the weights that the functions below use (in the order of params): W0 .. W2, b2 and g,
+    or SRNN's T = [W0 .. W2] and V = [W0 .. W2]."""
+    global W0, b0, W1, b1, W2, b2, g, T, V
+    if kind == "srnn":
+        T, V = tensors[:5], tensors[5:]
+        return
     W0, b0, W1, b1, W2 = tensors[:5]
     rest = tensors[5:]
     if node_bias:
@@ -179,8 +195,34 @@ def act(x):
 momenta = torch.cat([torch.zeros(dim // 2), torch.ones(dim - dim // 2)])[None, :]
 
 
+def mlp(x, w):
+    """The network [W0, b0, W1, b1, W2] at x."""
+    return act(act(x @ w[0] + w[1]) @ w[2] + w[3]) @ w[4]
+
+
+def input_grad(x, w):
+    """The gradient of the scalar network w with respect to its input x, differentiable."""
+    if not x.requires_grad:
+        x = x.requires_grad_(True)
+    (grad,) = torch.autograd.grad(mlp(x, w).sum(), x, create_graph=True)
+    return grad
+
+
+def leapfrog(x, h):
+    """One kick-drift-kick step of size h (a column) for H = T(p) + V(q), differentiable."""
+    m = dim // 2
+    q, p = x[:, :m], x[:, m:]
+    p_half = p - 0.5 * h * input_grad(q.clone(), V)
+    q1 = q + h * input_grad(p_half, T)
+    p1 = p_half - 0.5 * h * input_grad(q1, V)
+    return torch.cat([q1, p1], dim=1)
+
+
 def field(x):
     """f(x) = (G - R) grad H(x) (NODE: the network itself), differentiable (create_graph) for training."""
+    if kind == "srnn":  # (dT/dp, -dV/dq)
+        m = dim // 2
+        return torch.cat([input_grad(x[:, m:].clone(), T), -input_grad(x[:, :m].clone(), V)], dim=1)
     if kind == "node":
         out = act(act(x @ W0 + b0) @ W1 + b1) @ W2
         return out + b2 if node_bias else out
@@ -227,13 +269,13 @@ for it in range(1, iterations + 1):
     work = bind()
     if kind == "dgnet":
         loss = ((discrete_field(x0, x1) - (x1 - x0) / h) ** 2).mean()
-    elif step_dt > 0:
-        hs = torch.full_like(h, step_dt)
-        x1hat = x0 + hs * field(x0 + 0.5 * hs * field(x0.clone()))
-        loss = (((x1hat - x0) / hs - (x1 - x0) / h) ** 2).mean()
-    else:  # the same loss, (slope - target) written as (x1hat - x1) / h
-        x1hat = x0 + h * field(x0 + 0.5 * h * field(x0.clone()))
-        loss = (((x1hat - x1) / h) ** 2).mean()
+    else:
+        step = leapfrog if kind == "srnn" else (lambda x, hh: x + hh * field(x + 0.5 * hh * field(x.clone())))
+        if step_dt > 0:
+            hs = torch.full_like(h, step_dt)
+            loss = (((step(x0, hs) - x0) / hs - (x1 - x0) / h) ** 2).mean()
+        else:  # the same loss, (slope - target) written as (x1hat - x1) / h
+            loss = (((step(x0, h) - x1) / h) ** 2).mean()
     opt.zero_grad()
     loss.backward()
     if work is not params:  # the gradient, widened or narrowed to the parameters' precision
