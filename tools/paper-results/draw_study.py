@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""How much the draw of the test series moves Deriv. for the PDE cells of a reproduce-paper run.
+"""How much the draw of the test series moves Deriv. or Mass for the PDE cells of a reproduce-paper run.
 
 Every trial of a PDE dataset shares one draw of the data (the authors' numpy seed 1, ours
 seed 0), so the spread over trials leaves out what the draw does. This scores each trained
@@ -8,9 +8,13 @@ in OUT/draws/) with `dgsim predict --n-steps 1 --json` (Deriv. covers every test
 rollout step keeps it cheap), and prints per model: Deriv. on draw 0 (the run's own data),
 mean ± sample sd and range over the draws, and the ratio to the zero model's Deriv. (the mean
 square of the true du/dt over the draw's test series) with its correlation over the draws.
+--metric mass scores Mass instead: the whole rollout of every test series with the row's own
+integrator (node-dopri5: dopri5, dgnet-dg: dg, ...), as reproduce-paper predicts. The zero
+model outputs du/dt = 0, so its rollout stays at the first state: its Mass is the mean square
+of u(t) - u(0) over the test series at t >= Δt.
 
 usage: draw_study.py --out paper-run --dataset cahn-hilliard --rows node-rk2,hnn-rk2,dgnet-dg
-                     [--seeds 0-2] [--draws 0-8] [--dgsim build/apps/dgsim]
+                     [--seeds 0-2] [--draws 0-8] [--metric deriv|mass] [--dgsim build/apps/dgsim]
 """
 import argparse
 import json
@@ -33,11 +37,15 @@ def int_range(text):
     return out
 
 
-def zero_model_deriv(path):
-    """Mean over the test series' states and sites of (du/dt)^2: Deriv. of a model that outputs 0."""
+def zero_model(path, metric):
+    """The metric of a model that outputs du/dt = 0: the mean over the test series' states and
+    sites of (du/dt)^2 (Deriv.), or of (u(t) - u(0))^2 at t >= Δt (Mass: its rollout stays at u(0))."""
     with h5py.File(path, "r") as f:
         test = f["trajectories/split"][()] == 1
-        return float(np.mean(f["t0_fields/dudt"][()][test] ** 2))
+        if metric == "deriv":
+            return float(np.mean(f["t0_fields/dudt"][()][test] ** 2))
+        u = f["t0_fields/u"][()][test]
+        return float(np.mean((u[:, 1:] - u[:, :1]) ** 2))
 
 
 def main():
@@ -47,6 +55,8 @@ def main():
     ap.add_argument("--rows", required=True, help="cells' rows, comma-separated: node-rk2, hnn-rk2, dgnet-dg, ...")
     ap.add_argument("--seeds", default="0-2", help="trials (training seeds), e.g. 0-2")
     ap.add_argument("--draws", default="0-8", help="data seeds, e.g. 0-8; 0 is the run's own data")
+    ap.add_argument("--metric", default="deriv", choices=["deriv", "mass"],
+                    help="deriv (one rollout step, default) or mass (the whole rollout with the row's integrator)")
     ap.add_argument("--dgsim", default="dgsim")
     a = ap.parse_args()
 
@@ -65,29 +75,33 @@ def main():
             subprocess.run([a.dgsim, "generate", a.dataset, "--seed", str(d), "-q", "-o", tmp], check=True)
             os.replace(tmp, path)
         paths[d] = path
-    zero = np.array([zero_model_deriv(paths[d]) for d in draws])
+    zero = np.array([zero_model(paths[d], a.metric) for d in draws])
 
     models = []
     for row in a.rows.split(","):
+        integrator = row.rpartition("-")[2]
+        if integrator not in ("rk2", "dopri5", "dg"):
+            sys.exit(f"draw_study: row {row!r} does not end in its integrator (accepted: ...-rk2, ...-dopri5, ...-dg)")
         for s in int_range(a.seeds):
             m = os.path.join(a.out, "models", f"{a.dataset}--{row}--{s}.h5")
             if os.path.exists(m):
-                models.append((f"{row}, seed {s}", m))
+                models.append((f"{row}, seed {s}", m, integrator))
     if not models:
         sys.exit(f"draw_study: no model files {a.out}/models/{a.dataset}--ROW--SEED.h5 for rows {a.rows} and seeds {a.seeds}")
 
-    print(f"{a.dataset}: Deriv. (raw mean square) of each model on the test series of draws {a.draws}")
-    print(f"zero model (mean square of du/dt) per draw: " + ", ".join(f"{z:.4g}" for z in zero))
+    what = {"deriv": ("Deriv.", "du/dt"), "mass": ("Mass", "u(t) - u(0), t >= dt")}[a.metric]
+    print(f"{a.dataset}: {what[0]} (raw mean square) of each model on the test series of draws {a.draws}")
+    print(f"zero model (mean square of {what[1]}) per draw: " + ", ".join(f"{z:.4g}" for z in zero))
     print("| model | draw 0 | mean ± sd | range | ratio to the zero model | correlation |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, m in models:
+        for name, m, integrator in models:
             values = []
             for d in draws:
-                out = subprocess.run([a.dgsim, "predict", "--model", m, "--data", paths[d], "--integrator", "rk2",
-                                      "--n-steps", "1", "-q", "--json", "-o", os.path.join(tmp, "p.h5")],
-                                     check=True, capture_output=True, text=True).stdout
-                values.append(json.loads(out)["metrics"]["deriv"])
+                cmd = [a.dgsim, "predict", "--model", m, "--data", paths[d], "-q", "--json", "-o", os.path.join(tmp, "p.h5")]
+                cmd += ["--integrator", "rk2", "--n-steps", "1"] if a.metric == "deriv" else ["--integrator", integrator]
+                out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+                values.append(json.loads(out)["metrics"][a.metric])
             v = np.array(values)
             ratio = v / zero
             corr = float(np.corrcoef(v, zero)[0, 1]) if np.std(v) > 0 and np.std(zero) > 0 else float("nan")
