@@ -144,7 +144,6 @@ if batch <= 0 or batch > n_pairs:
     batch = n_pairs
 
 
-
 def new_mlp(n_in, n_out):
     """[W0, b0, W1, b1, W2] of n_in -> hidden -> hidden -> n_out: orthogonal weights, zero biases."""
     ws = [torch.empty(n_in, hidden), torch.empty(hidden, hidden), torch.empty(hidden, n_out)]
@@ -224,12 +223,9 @@ def field(x):
         m = dim // 2
         return torch.cat([input_grad(x[:, m:].clone(), T), -input_grad(x[:, :m].clone(), V)], dim=1)
     if kind == "node":
-        out = act(act(x @ W0 + b0) @ W1 + b1) @ W2
+        out = mlp(x, [W0, b0, W1, b1, W2])
         return out + b2 if node_bias else out
-    if not x.requires_grad:
-        x = x.requires_grad_(True)
-    h = act(act(x @ W0 + b0) @ W1 + b1) @ W2
-    (grad,) = torch.autograd.grad(h.sum(), x, create_graph=True)
+    grad = input_grad(x, [W0, b0, W1, b1, W2])
     out = grad @ G.T
     return out - grad * momenta * g if friction else out
 
