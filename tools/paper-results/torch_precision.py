@@ -319,7 +319,7 @@ if len(test_u):
     print(f"# deriv {deriv:.10e} (float64 evaluation of the written weights on the test states)", flush=True)
 if kind == "dgnet":  # the defining property of a discrete gradient, in float64 on the training pairs
     x0, x1 = u0.to(torch.float64), u1.to(torch.float64)
-    H = lambda x: torch.tanh(torch.tanh(x @ W0 + b0) @ W1 + b1) @ W2
+    H = lambda x: mlp(x, [W0, b0, W1, b1, W2])
     dH = (H(x1) - H(x0)).squeeze(1)
     residual = (dH - (discrete_grad(x0, x1) * (x1 - x0)).sum(1)).abs().max().item()
     print(f"# discrete gradient: max |H(u1) - H(u0) - dgradH . (u1 - u0)| = {residual:.3e} "
