@@ -128,7 +128,7 @@ io::TrajectorySet generate(const GenerateConfig& cfg) {
         try {
           r = simulate(*sys, u0, times, integrator, cfg);
         } catch (const NumericalError& e) {
-          throw NumericalError(fmt::format("trajectory {}: {}", i, e.what()), e.t(), e.dt(), e.step());
+          throw e.prefixed(fmt::format("trajectory {}", i));
         }
         Rng noise(cfg.seed, RngStream::noise, static_cast<std::uint64_t>(i));
         for (long k = 0; k < nt; ++k) {

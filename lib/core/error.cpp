@@ -22,4 +22,11 @@ NumericalError::NumericalError(const std::string& message, double t, double dt, 
 NumericalError::NumericalError(const std::string& message)
     : Error(message), t_(std::nan("")), dt_(std::nan("")), step_(-1) {}
 
+NumericalError::NumericalError(const std::string& full_message, double t, double dt, long step, bool)
+    : Error(full_message), t_(t), dt_(dt), step_(step) {}
+
+NumericalError NumericalError::prefixed(const std::string& context) const {
+  return NumericalError(fmt::format("{}: {}", context, what()), t_, dt_, step_, true);
+}
+
 }  // namespace dgsim

@@ -38,11 +38,15 @@ class NumericalError : public Error {
   // A failure outside time stepping (e.g. a non-finite training loss): the message as given,
   // t and dt NaN, step -1.
   explicit NumericalError(const std::string& message);
+  // The same error with context in front of its message ("trajectory 3: ..."), where it
+  // happened kept and stated once.
+  NumericalError prefixed(const std::string& context) const;
   double t() const { return t_; }
   double dt() const { return dt_; }
   long step() const { return step_; }
 
  private:
+  NumericalError(const std::string& full_message, double t, double dt, long step, bool);
   double t_;
   double dt_;
   long step_;
