@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# rollout_profile.sh PYTHON TOOL DGSIM OUT: tools/rollout_profile.py on
+#  - a synthetic prediction file whose error is e0 * g^n exactly (g = 3, the growth of an
+#    unstable mode): the tool must print growth 3 and mean square error e0² 9^n;
+#  - a real `dgsim predict` file (Cahn-Hilliard, the predict fixture's untrained DGNet, RK2):
+#    its mean square error over steps >= 1 must equal dgsim's own Mass metric;
+#  - a file that is not a prediction: refused in one line.
+set -eu
+python=$1 tool=$2 dgsim=$3 out=$4
+"$python" - "$out/synthetic.h5" <<'PY'
+import sys, h5py, numpy as np
+n = np.arange(6)
+true = np.zeros((2, 6, 4)); true[:, :, 0] = 1.0
+pred = true + 1e-3 * 3.0 ** n[None, :, None]
+with h5py.File(sys.argv[1], "w") as f:
+    f["t0_fields/u"] = pred
+    f["prediction/u_true"] = true
+PY
+"$python" "$tool" "$out/synthetic.h5" --steps 0-5 | tee "$out/synthetic.md"
+"$python" - "$out/synthetic.md" <<'PY'
+import re, sys
+rows = re.findall(r"^\| (\d+) \| \S+ \| \S+ \| \S+ \| (\S+) \| (\S*) \|$", open(sys.argv[1]).read(), re.M)
+assert [int(r[0]) for r in rows] == list(range(6)), rows
+for n, mse, g in rows[1:]:
+    assert abs(float(mse) / (1e-6 * 9.0 ** int(n)) - 1) < 1e-3, (n, mse)
+    if int(n) >= 2:
+        assert abs(float(g) - 3.0) < 1e-3, (n, g)
+print("synthetic: growth 3 and mean square error 1e-6 * 9^n: ok")
+PY
+"$dgsim" predict --model "$out/m_ch.h5" --data "$out/p_ch.h5" --integrator rk2 -q --json -o "$out/rp_ch.h5" > "$out/rp_ch.json"
+"$python" "$tool" "$out/rp_ch.h5" | tee "$out/rp_ch.md"
+"$python" - "$out/rp_ch.md" "$out/rp_ch.json" <<'PY'
+import json, re, sys
+mine = float(re.search(r"mean square error over steps >= 1: (\S+)", open(sys.argv[1]).read()).group(1))
+mass = json.load(open(sys.argv[2]))["metrics"]["mass"]
+print(f"rollout_profile {mine:.6g}, dgsim predict Mass {mass:.6g}")
+assert abs(mine - mass) <= 1e-5 * abs(mass), (mine, mass)
+PY
+if msg=$("$python" "$tool" "$out/p_ch.h5" 2>&1); then echo "a dataset was accepted as a prediction"; exit 1; fi
+[ "$(printf '%s\n' "$msg" | wc -l)" -eq 1 ] && [[ $msg == *"not a dgsim predict file"* ]] || { echo "unexpected refusal: $msg"; exit 1; }
+echo "rollout profile: ok"
