@@ -11,6 +11,15 @@ common=(--quick --trials 1 --jobs 1 --datasets real-pendulum --rows node-rk2,hnn
 n0=$(grep -c '^\[' "$out.0.log") n1=$(grep -c '^\[' "$out.1.log")
 [ "$n0" -eq 2 ] && [ "$n1" -eq 1 ] || { echo "shards ran $n0 and $n1 cells, expected 2 and 1"; exit 1; }
 [ "$(ls "$out/cells" | wc -l)" -eq 3 ] || { echo "expected 3 finished cells: $(ls "$out/cells")"; exit 1; }
+# results.json is the folder's record: the last shard (one cell of its own) writes all three,
+# and so does a run that selects one row; RESULTS.md tabulates the selection.
+ncells() { "$py" -c "import json, sys; print(len(json.load(open(sys.argv[1]))))" "$out/results.json"; }
+[ "$(ncells)" -eq 3 ] || { echo "results.json after the last shard holds $(ncells) cells, expected 3"; exit 1; }
+"$py" "$script" "${common[@]/$dgsim//nonexistent}" --rows node-rk2 --report-only >/dev/null 2>"$out.n.log"
+grep -q '^1 of 1 cells finished; results.json holds all 3 finished cells of the folder' "$out.n.log" \
+  || { echo "report-only of one row: $(cat "$out.n.log")"; exit 1; }
+[ "$(ncells)" -eq 3 ] || { echo "a one-row report shrank results.json to $(ncells) cells"; exit 1; }
+if grep -qF '| HNN | RK2 | RK2 |' "$out/RESULTS.md"; then echo "a one-row report tabulated other rows"; exit 1; fi
 # Nothing left to compute: a report-only run with no dgsim at all tabulates the three cells.
 "$py" "$script" "${common[@]/$dgsim//nonexistent}" --report-only >/dev/null 2>"$out.r.log"
 grep -q '^3 of 3 cells finished' "$out.r.log" || { echo "report-only: $(cat "$out.r.log")"; exit 1; }
