@@ -148,8 +148,9 @@ with h5py.File(sys.argv[1], "w") as f:  # the /info attributes --status reads fr
     info.attrs["train.iterations"] = 2000
     info.attrs["checkpoint.elapsed"] = 3600.0
 PY
+touch -d "3 hours ago" "$out/models/mass-spring--node-rk2--2.h5.ckpt"  # an interrupted training's old checkpoint
 st=$("$python" "$rp" --status --trials 4 --datasets mass-spring --rows node-rk2 --out "$out" --dgsim "$dgsim")
-grep -qx "mass-spring--node-rk2--2: training: iteration 500 of 2000 (25%) at the last checkpoint, 1.00 h so far, about 3.00 h to go at that pace" <<<"$st" \
+grep -qx "mass-spring--node-rk2--2: training: iteration 500 of 2000 (25%) at the last checkpoint, 1.00 h so far, about 3.00 h to go at that pace; checkpoint written 3.0 h ago" <<<"$st" \
   || { echo "--status does not read the checkpoint: $st"; exit 1; }
 grep -qx "mass-spring--node-rk2--3: not started" <<<"$st" || { echo "--status does not list a cell not started: $st"; exit 1; }
 rm -f "$out/models/mass-spring--node-rk2--2.h5.ckpt"
@@ -165,7 +166,7 @@ with h5py.File(sys.argv[1], "w") as f:  # a dopri5 training's checkpoint also co
         info.attrs["checkpoint.dopri5_" + k] = v  # 800: resumed from a checkpoint without the counters
 PY
 st=$("$python" "$rp" --status --trials 1 --datasets mass-spring --rows node-dopri5 --out "$out" --dgsim "$dgsim")
-grep -qx "mass-spring--node-dopri5--0: training: iteration 1000 of 2000 (50%) at the last checkpoint, 0.50 h so far, about 0.50 h to go at that pace; dopri5 3.25 steps per iteration on average, at most 7, 3 rejected" <<<"$st" \
+grep -qx "mass-spring--node-dopri5--0: training: iteration 1000 of 2000 (50%) at the last checkpoint, 0.50 h so far, about 0.50 h to go at that pace; dopri5 3.25 steps per iteration on average, at most 7, 3 rejected; checkpoint written 0 min ago" <<<"$st" \
   || { echo "--status does not read a dopri5 checkpoint's steps: $st"; exit 1; }
 rm -f "$out/models/mass-spring--node-dopri5--0.h5.ckpt"
 echo "--status: ok"
