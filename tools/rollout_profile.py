@@ -48,6 +48,7 @@ def main():
     if pred.shape != true.shape:
         sys.exit(f"rollout_profile: predicted states {pred.shape} and true states {true.shape} differ in shape")
     n_states = pred.shape[1]
+    steps = parse_steps(a.steps, n_states)
     axes = tuple(i for i in range(pred.ndim) if i != 1)  # all but time
 
     def rms(x):
@@ -62,7 +63,7 @@ def main():
     print(f"{a.prediction}: {pred.shape[0]} series, {n_states} states; mean square error over steps >= 1: {mass:.6g}")
     print("| step | rms predicted | rms true | rms step | mean square error | error growth |")
     print("|---|---|---|---|---|---|")
-    for n in parse_steps(a.steps, n_states):
+    for n in steps:
         g = "" if not np.isfinite(growth[n]) else f"{growth[n]:.3g}"
         print(f"| {n} | {rp[n]:.4g} | {rt[n]:.4g} | {step[n]:.4g} | {err[n] ** 2:.4g} | {g} |")
 

@@ -38,4 +38,6 @@ assert abs(mine - mass) <= 1e-5 * abs(mass), (mine, mass)
 PY
 if msg=$("$python" "$tool" "$out/p_ch.h5" 2>&1); then echo "a dataset was accepted as a prediction"; exit 1; fi
 [ "$(printf '%s\n' "$msg" | wc -l)" -eq 1 ] && [[ $msg == *"not a dgsim predict file"* ]] || { echo "unexpected refusal: $msg"; exit 1; }
+if msg=$("$python" "$tool" "$out/synthetic.h5" --steps 5-2 2>&1); then echo "--steps 5-2 was accepted"; exit 1; fi
+[ "$(printf '%s\n' "$msg" | wc -l)" -eq 1 ] && [[ $msg == *"--steps '5-2'"* ]] || { echo "unexpected refusal: $msg"; exit 1; }
 echo "rollout profile: ok"
