@@ -27,6 +27,8 @@ import tempfile
 import h5py
 import numpy as np
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 
 def int_range(text):
     """'0-8' or '0,3,5' -> list of ints."""
@@ -57,7 +59,7 @@ def main():
     ap.add_argument("--draws", default="0-8", help="data seeds, e.g. 0-8; 0 is the run's own data")
     ap.add_argument("--metric", default="deriv", choices=["deriv", "mass"],
                     help="deriv (one rollout step, default) or mass (the whole rollout with the row's integrator)")
-    ap.add_argument("--dgsim", default="dgsim")
+    ap.add_argument("--dgsim", default=os.path.join(ROOT, "build", "apps", "dgsim"))
     a = ap.parse_args()
 
     draws = int_range(a.draws)
