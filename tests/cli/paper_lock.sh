@@ -2,7 +2,8 @@
 # paper_lock.sh PYTHON SCRIPT DGSIM OUT: runs of tools/reproduce-paper sharing one output folder
 # never compute the same cell at once. While another process holds a cell's lock, a run skips
 # the cell (exit 0, a line naming the holder, no model and no cell file written) and --status
-# says the cell is running now; once the holder is killed (SIGKILL: the lock goes with the
+# says the cell is running now; a lock file left by another host is named as its last claim;
+# once the holder is killed (SIGKILL: the lock goes with the
 # process), the next run computes the cell.
 set -eu
 py=$1 script=$2 dgsim=$3 out=$4
@@ -40,4 +41,11 @@ grep -qF "[1/1] real-pendulum node (rk2) trial 0: ok" "$out.free.log" || { echo 
 [ -e "$out/cells/$key.json" ] || { echo "the cell was not computed after the holder died"; exit 1; }
 "$py" "$script" "${common[@]}" --status >"$out.status"
 grep -q "^1 done" "$out.status" || { echo "--status after the run: $(cat "$out.status")"; exit 1; }
+# A lock file naming another host (whose liveness cannot be checked here): --status names
+# that host's last claim on the cell.
+key2=real-pendulum--node-rk2--1
+printf 'otherhost.example 4242\n' > "$out/locks/$key2.lock"
+"$py" "$script" "${common[@]}" --trials 2 --status >"$out.status2"
+grep -qx "$key2: not started; last claimed by pid 4242 on otherhost.example (another host: whether it still runs is not known here)" "$out.status2" \
+  || { echo "--status with another host's lock: $(cat "$out.status2")"; exit 1; }
 echo "cell locks: a busy cell is skipped and shown running; a dead holder's lock is free"
