@@ -40,11 +40,11 @@ std::map<std::string, double> parse_params(const std::string& command, const std
 // Parses "i/n" or "auto" (SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT) into (i, n).
 std::pair<long, long> parse_shard(const std::string& command, const std::string& text);
 
-// Number of hardware threads (at least 1).
 // A --seed value, 0 .. 2^63 - 1 (files store it as a signed 64-bit integer); UsageError
 // naming a negative one (Boost would wrap "-1" to 2^64 - 1).
 std::uint64_t seed_value(const std::string& command, std::int64_t seed);
 
+// Number of hardware threads (at least 1).
 int default_threads();
 
 // The command line as typed, for provenance.

@@ -8,6 +8,7 @@
 // the batches depend only on (seed, iteration), so the final weights are bit-identical to an
 // uninterrupted run with the same seed and --threads.
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -25,6 +26,7 @@
 #include "lib/core/error.hpp"
 #include "lib/core/interrupt.hpp"
 #include "lib/core/log.hpp"
+#include "lib/core/memory.hpp"
 #include "lib/core/progress.hpp"
 #include "lib/core/version.hpp"
 #include "lib/io/dataset_file.hpp"
@@ -150,8 +152,11 @@ int run_train(const std::vector<std::string>& args) {
   CommonOptions common;
   std::string data_path, model_name, integrator, output, log_path, friction_opt = "auto";
   long iterations = 0, batch = 0, eval_every = 0, checkpoint_every = 0;
-  double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0, step_dt = 0, checkpoint_seconds = 600,
-         graph_memory = 8;
+  double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0, step_dt = 0, checkpoint_seconds = 600;
+  // Half the memory this process may use: the graph of a batch is most of a dopri5 training's
+  // memory, and the rest of the process and the machine need the other half.
+  const double default_graph_memory = std::floor(usable_memory_bytes() / 2 / 1073741824.0 * 10) / 10;
+  double graph_memory = std::max(0.1, default_graph_memory);
   std::string lr_decay = "none", dtype = "float64";
   int hidden = 200, threads = 1;
   std::int64_t seed_arg = 0;
@@ -182,9 +187,11 @@ int run_train(const std::vector<std::string>& args) {
       ("rtol", po::value(&rtol), "dopri5 training steps: relative tolerance (default 1e-7, torchdiffeq's)")
       ("atol", po::value(&atol), "dopri5 training steps: absolute tolerance (default 1e-9)")
       ("graph-memory", po::value(&graph_memory),
-       "dopri5 training: bound on the memory of a batch's recorded graph, in GiB (default 8). A batch whose graph "
-       "would exceed it (many steps per Δt) is recorded again in chunks of pairs with the same step sizes: the same "
-       "loss and gradient for one more forward pass")
+       fmt::format("dopri5 training: bound on the memory of a batch's recorded graph, in GiB (default: half of the "
+                   "memory this process may use, physical or its control group's limit; {:g} here). A batch whose "
+                   "graph would exceed it (many steps per Δt) is recorded again in chunks of pairs with the same step "
+                   "sizes: the same loss and gradient for one more forward pass",
+                   graph_memory).c_str())
       ("seed", po::value(&seed_arg), "seed of the initial weights and of the batches")
       ("threads", po::value(&threads), "worker threads, each training on a block of the batch (default 1; results are reproducible for a fixed value)")
       ("eval-every", po::value(&eval_every), "iterations between evaluations of the test loss (default: iterations/20)")
@@ -381,6 +388,7 @@ int run_train(const std::vector<std::string>& args) {
     f.info_ints["train.iterations"] = iterations;
     f.info_ints["train.threads"] = threads;
     f.info_ints["train.eval_every"] = eval_every;
+    if (scheme == nn::Scheme::dopri5) f.info_numbers["train.graph_memory_gib"] = graph_memory;  // the bound in force
     f.info_ints["data.train_pairs"] = train.size();
     f.info_ints["data.test_pairs"] = test.size();
     f.info_text["train.loss"] = scheme == nn::Scheme::dg ? "mean of ((u1 - u0)/dt - Gbar dgradH(u1, u0))^2 (Eq. 11)"

@@ -102,6 +102,21 @@ if d5.get("chunked_iterations") != 10:  # --graph-memory 1e-9 reaches dgsim trai
     sys.exit(f"{key}: {d5.get('chunked_iterations')} of 10 iterations recorded in chunks under --graph-memory 1e-9")
 print(f"dopri5 cell: {d5['steps_per_iteration']:.3g} steps, {d5['evaluations_per_iteration']:.3g} evaluations per iteration, in chunks")
 PY
+# Without --graph-memory, --jobs 2 share dgsim's default bound (half the usable memory): each
+# dopri5 training gets at most a quarter of the machine's memory (/proc/meminfo), recorded.
+"$python" "$rp" --quick --trials 1 --jobs 2 --datasets real-pendulum --rows node-dopri5 --out "$out-jobs" --dgsim "$dgsim" 2>/dev/null >/dev/null
+"$python" - "$out-jobs" <<'PY'
+import sys
+import h5py
+with open("/proc/meminfo") as f:
+    total = next(int(l.split()[1]) for l in f if l.startswith("MemTotal:")) / 2**20  # GiB
+with h5py.File(f"{sys.argv[1]}/models/real-pendulum--node-dopri5--0.h5", "r") as f:
+    bound = float(f["info"].attrs["train.graph_memory_gib"])
+if not 0 < bound <= total / 4:
+    sys.exit(f"--jobs 2: a dopri5 training's graph bound is {bound} GiB, expected at most a quarter of {total:.3g} GiB")
+print(f"--jobs 2: graph bound {bound} GiB per training, of {total:.3g} GiB")
+PY
+rm -rf "$out-jobs"
 # --threads reaches dgsim train: the cell and the model file record the worker count.
 "$python" "$rp" --quick --trials 1 --jobs 1 --threads 2 --datasets real-pendulum --rows node-rk2 --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
 "$python" - "$out" <<'PY'
