@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <fstream>
 #include <iostream>
@@ -153,10 +154,11 @@ int run_train(const std::vector<std::string>& args) {
   std::string data_path, model_name, integrator, output, log_path, friction_opt = "auto";
   long iterations = 0, batch = 0, eval_every = 0, checkpoint_every = 0;
   double lr = 0, weight_decay = 0, rtol = 1e-7, atol = 1e-9, fixed_dt = 0, step_dt = 0, checkpoint_seconds = 600;
-  // Half the memory this process may use: the graph of a batch is most of a dopri5 training's
-  // memory, and the rest of the process and the machine need the other half.
-  const double default_graph_memory = std::floor(usable_memory_bytes() / 2 / 1073741824.0 * 10) / 10;
-  double graph_memory = std::max(0.1, default_graph_memory);
+  // --graph-memory: GiB, or a percentage of the memory this process may use. By default half:
+  // the graph of a batch is most of a dopri5 training's memory, and the rest of the process and
+  // the machine need the other half.
+  const double usable_gib = usable_memory_bytes() / 1073741824.0;
+  std::string graph_memory_arg = "50%";
   std::string lr_decay = "none", dtype = "float64";
   int hidden = 200, threads = 1;
   std::int64_t seed_arg = 0;
@@ -186,12 +188,12 @@ int run_train(const std::vector<std::string>& args) {
        "as the DGNet authors' real-pendulum scripts do with 1/6 (0.16666666666666666); dgnet's loss has no step")
       ("rtol", po::value(&rtol), "dopri5 training steps: relative tolerance (default 1e-7, torchdiffeq's)")
       ("atol", po::value(&atol), "dopri5 training steps: absolute tolerance (default 1e-9)")
-      ("graph-memory", po::value(&graph_memory),
-       fmt::format("dopri5 training: bound on the memory of a batch's recorded graph, in GiB (default: half of the "
-                   "memory this process may use, physical or its control group's limit; {:g} here). A batch whose "
-                   "graph would exceed it (many steps per Δt) is recorded again in chunks of pairs with the same step "
-                   "sizes: the same loss and gradient for one more forward pass",
-                   graph_memory).c_str())
+      ("graph-memory", po::value(&graph_memory_arg),
+       fmt::format("dopri5 training: bound on the memory of a batch's recorded graph, in GiB, or with % a share of "
+                   "the memory this process may use, physical or its control group's limit ({:.1f} GiB here; "
+                   "default 50%). A batch whose graph would exceed it (many steps per Δt) is recorded again in "
+                   "chunks of pairs with the same step sizes: the same loss and gradient for one more forward pass",
+                   usable_gib).c_str())
       ("seed", po::value(&seed_arg), "seed of the initial weights and of the batches")
       ("threads", po::value(&threads), "worker threads, each training on a block of the batch (default 1; results are reproducible for a fixed value)")
       ("eval-every", po::value(&eval_every), "iterations between evaluations of the test loss (default: iterations/20)")
@@ -229,8 +231,17 @@ int run_train(const std::vector<std::string>& args) {
   if (eval_every < 0 || checkpoint_every < 0) throw UsageError("train", "--eval-every and --checkpoint-every must be positive");
   if (!(checkpoint_seconds >= 0) || !std::isfinite(checkpoint_seconds))
     throw UsageError("train", fmt::format("--checkpoint-seconds must be >= 0 (0 = off), got {}", checkpoint_seconds));
-  if (!(graph_memory > 0) || !std::isfinite(graph_memory))
-    throw UsageError("train", fmt::format("--graph-memory must be a positive number of GiB, got {}", graph_memory));
+  double graph_memory = 0;  // GiB
+  {
+    const bool percent = !graph_memory_arg.empty() && graph_memory_arg.back() == '%';
+    const std::string number = percent ? graph_memory_arg.substr(0, graph_memory_arg.size() - 1) : graph_memory_arg;
+    char* end = nullptr;
+    const double x = std::strtod(number.c_str(), &end);
+    if (number.empty() || *end != '\0' || !(x > 0) || !std::isfinite(x) || (percent && x > 100))
+      throw UsageError("train", fmt::format("--graph-memory must be a positive number of GiB or a percentage "
+                                            "(0-100%) of the usable memory, got {}", graph_memory_arg));
+    graph_memory = percent ? x / 100 * usable_gib : x;
+  }
   if (!(rtol > 0) || !(atol > 0)) throw UsageError("train", fmt::format("tolerances must be positive, got rtol {} atol {}", rtol, atol));
   if (!(fixed_dt >= 0)) throw UsageError("train", fmt::format("--fixed-dt must be positive, got {}", fixed_dt));
   if (!(step_dt >= 0)) throw UsageError("train", fmt::format("--step-dt must be positive, got {}", step_dt));
