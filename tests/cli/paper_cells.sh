@@ -12,7 +12,7 @@
 #   no step, is trained as is; --measured-steps keeps HNN's measured steps in cells of its own.
 # - The report counts the trainings by the git commit of the dgsim that ran them.
 # - A dopri5-trained cell keeps the training's solver statistics (dgsim train --json), and
-#   --graph-memory reaches its dgsim train.
+#   --graph-memory (GiB or a percentage of the usable memory) reaches its dgsim train.
 # - --threads reaches dgsim train and is recorded in the cell.
 set -eu
 python=$1 rp=$2 dgsim=$3 out=$4
@@ -116,7 +116,21 @@ if not 0 < bound <= total / 4:
     sys.exit(f"--jobs 2: a dopri5 training's graph bound is {bound} GiB, expected at most a quarter of {total:.3g} GiB")
 print(f"--jobs 2: graph bound {bound} GiB per training, of {total:.3g} GiB")
 PY
-rm -rf "$out-jobs"
+# --graph-memory 30% reaches dgsim train as a percentage of the same usable memory: 30/25 of the
+# --jobs 2 run's bound (50% shared by 2 jobs).
+"$python" "$rp" --quick --trials 1 --jobs 1 --datasets real-pendulum --rows node-dopri5 --graph-memory 30% --out "$out-pct" --dgsim "$dgsim" 2>/dev/null >/dev/null
+"$python" - "$out-jobs" "$out-pct" <<'PY'
+import sys
+import h5py
+def bound(out):
+    with h5py.File(f"{out}/models/real-pendulum--node-dopri5--0.h5", "r") as f:
+        return float(f["info"].attrs["train.graph_memory_gib"])
+quarter, pct = bound(sys.argv[1]), bound(sys.argv[2])
+if abs(pct / quarter - 1.2) > 1e-9:
+    sys.exit(f"--graph-memory 30%: bound {pct} GiB, expected 30/25 of the --jobs 2 bound {quarter} GiB")
+print(f"--graph-memory 30%: bound {pct} GiB")
+PY
+rm -rf "$out-jobs" "$out-pct"
 # --threads reaches dgsim train: the cell and the model file record the worker count.
 "$python" "$rp" --quick --trials 1 --jobs 1 --threads 2 --datasets real-pendulum --rows node-rk2 --out "$out" --dgsim "$dgsim" 2>/dev/null >/dev/null
 "$python" - "$out" <<'PY'
