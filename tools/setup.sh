@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install dgsim's build and test dependencies from Debian's packages.
 # Idempotent: installs only what is missing. Needs root (or sudo) on Debian 12.
-#   tools/setup.sh           build and test dependencies
-#   tools/setup.sh --tools   also matplotlib and SciPy, for tools/plot.py and the SciPy benchmarks
+#   tools/setup.sh           build and test dependencies (matplotlib for tools/plot.py and its test)
+#   tools/setup.sh --tools   also SciPy, for the SciPy benchmarks
 #   tools/setup.sh --torch   also PyTorch, for the independent DGNet check in tools/paper-results
 set -euo pipefail
 
@@ -10,12 +10,12 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libeigen3-dev libhdf5-dev zlib1g-dev hdf5-tools libboost-program-options-dev libfmt-dev doctest-dev
   libopenblas-dev
-  python3 python3-numpy python3-h5py
+  python3 python3-numpy python3-h5py python3-matplotlib
 )
 
 for arg in "$@"; do
   case "$arg" in
-    --tools) packages+=(python3-matplotlib python3-scipy) ;;
+    --tools) packages+=(python3-scipy) ;;
     --torch) packages+=(python3-torch) ;;
     *) echo "setup: unknown option '$arg' (accepted: --tools, --torch)" >&2; exit 2 ;;
   esac
