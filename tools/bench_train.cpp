@@ -11,9 +11,14 @@
 // tools/bench_train.sh runs it on the paper's KdV data and times the real pendulum. A
 // Cahn–Hilliard file given with --kdv runs the PDE cases on it (G = D2).
 //   bench_train [--iterations N] [--threads T] [--kdv kdv.h5] [--only NAME] [--dtype float64|float32|both]
+//               [--malloc dgsim|default]
 // --threads T: data-parallel workers (PairObjective), one GEMM thread each.
 // --dtype: the training tapes' precision (dgsim train --dtype); both: each case in float64 then
 // float32, with the float32 row's CPU time relative to the float64 row's.
+// --malloc default: glibc's own thresholds instead of dgsim's keep_freed_memory(); the minor
+// page faults per iteration (last column) show the memory given back and faulted in again.
+
+#include <sys/resource.h>
 
 #include <chrono>
 #include <ctime>
@@ -25,6 +30,7 @@
 
 #include "lib/ad/gemm_threads.hpp"
 #include "lib/core/log.hpp"
+#include "lib/core/memory.hpp"
 #include "lib/core/version.hpp"
 #include "lib/core/rng.hpp"
 #include "lib/io/dataset_file.hpp"
@@ -65,6 +71,12 @@ nn::PairSet synthetic_kdv() {
   return p;
 }
 
+long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+
 double cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -86,7 +98,7 @@ struct Case {
 int main(int argc, char** argv) {
   long iterations = 20;
   int threads = 1;
-  std::string kdv_path, only, dtype = "float64";
+  std::string kdv_path, only, dtype = "float64", malloc_mode = "dgsim";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--iterations") iterations = std::atol(argv[i + 1]);
@@ -94,7 +106,13 @@ int main(int argc, char** argv) {
     else if (a == "--kdv") kdv_path = argv[i + 1];
     else if (a == "--only") only = argv[i + 1];
     else if (a == "--dtype") dtype = argv[i + 1];
+    else if (a == "--malloc") malloc_mode = argv[i + 1];
   }
+  if (malloc_mode != "dgsim" && malloc_mode != "default") {
+    std::fprintf(stderr, "bench_train: --malloc '%s' is not known (accepted: dgsim, default)\n", malloc_mode.c_str());
+    return 2;
+  }
+  if (malloc_mode == "dgsim") keep_freed_memory();  // as dgsim does
   log::set_level(log::Level::warn);
   ad::set_gemm_threads(1);  // --threads: data-parallel workers
 
@@ -164,10 +182,12 @@ int main(int argc, char** argv) {
     nn::optimize(obj, model.params().theta(), adam, 0, 2);  // warm-up: buffers sized
     const auto t0 = std::chrono::steady_clock::now();
     const double c0 = cpu_seconds();
+    const long f0 = minor_faults();
     nn::optimize(obj, model.params().theta(), adam, 2, 2 + iterations);
     const double n = static_cast<double>(iterations);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n;
     const double cpu = (cpu_seconds() - c0) / n;
+    const double faults = static_cast<double>(minor_faults() - f0) / n;
     const long pairs = c.batch > 0 ? c.batch : data.size();
     const std::string name = std::string(c.name) + (f32 ? "-f32" : "");
     if (c.reference > 0)
@@ -176,6 +196,7 @@ int main(int argc, char** argv) {
     else
       std::printf("%-24s %8ld %10.4f %10.4f %8.2f %10s %8s %8s", name.c_str(), pairs, s, cpu, 1.0 / s, "-", "-", "-");
     if (f32 && precisions.size() == 2) std::printf("   cpu %.2f of float64", cpu / cpu_f64);
+    std::printf("   %.3g page faults/it", faults);
     if (c.scheme == nn::Scheme::dopri5) {  // steps per iteration, warm-up included
       const ode::Stats& st = obj.dopri5_stats();
       std::printf("   dopri5 %.1f steps, %.1f rejected", static_cast<double>(st.n_steps) / (n + 2),
@@ -185,6 +206,7 @@ int main(int argc, char** argv) {
     if (!f32) cpu_f64 = cpu;
     std::fflush(stdout);
   }
-  std::printf("(GEMM: %s; %d worker thread(s); %ld timed iterations per case after 2 warm-up; cpu = process CPU time)\n", blas_kernel().c_str(), threads, iterations);
+  std::printf("(GEMM: %s; %d worker thread(s); %ld timed iterations per case after 2 warm-up; cpu = process CPU time; malloc: %s)\n",
+              blas_kernel().c_str(), threads, iterations, malloc_mode == "dgsim" ? "dgsim's thresholds" : "glibc's default");
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "apps/dgsim/commands.hpp"
 #include "lib/core/error.hpp"
 #include "lib/core/interrupt.hpp"
+#include "lib/core/memory.hpp"
 #include "lib/core/version.hpp"
 #include "lib/io/h5.hpp"
 
@@ -78,6 +79,7 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dgsim::keep_freed_memory();
   dgsim::cli::set_command_line(argc, argv);
   dgsim::install_interrupt_handlers();
   try {

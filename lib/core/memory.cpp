@@ -1,6 +1,9 @@
 #include "lib/core/memory.hpp"
 
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <fstream>
@@ -43,6 +46,15 @@ double usable_memory_bytes() {
   limit_in("/sys/fs/cgroup/memory.max");
   limit_in("/sys/fs/cgroup/memory/memory.limit_in_bytes");
   return bytes;
+}
+
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  // Setting either threshold also turns off glibc's dynamic adjustment of both, which starts
+  // at 128 KiB (mmap) and 256 KiB (trim) and returns freed memory too eagerly for training.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest glibc accepts; larger blocks are mapped
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
 }
 
 }  // namespace dgsim
