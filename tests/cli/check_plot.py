@@ -47,6 +47,8 @@ for path in files:
         e_pred = f["prediction/energy_score_pred"][series] if pred else None
         learned = f["prediction/learned_energy"][series] if pred else None
         energy = f["diagnostics/energy"][series]
+        score = f.attrs.get("energy_score", b"true")
+        score = score.decode() if isinstance(score, bytes) else score
         clean = f["t0_fields/u_clean"][series] if "t0_fields/u_clean" in f else None
         dx = float(f["dimensions/x"][1] - f["dimensions/x"][0]) if pde else None
         system = f.attrs["system"]
@@ -65,6 +67,7 @@ for path in files:
         check(im[0].get_extent()[:2] == [t[0], t[-1]], "heatmap's t extent is not the file's time span")
         curves = [ax for ax in axes if ax.get_lines()]
         check(same(line(curves[0], 0)[1], e_true) and same(line(curves[0], 1)[1], e_pred), "energy curves are not truth, model")
+        check(curves[0].get_title() == "true energy H", f"energy panel titled {curves[0].get_title()!r}")
         check(np.allclose(line(curves[1], 0)[1], dx * truth.sum(axis=1), rtol=1e-14)
               and np.allclose(line(curves[1], 1)[1], dx * u.sum(axis=1), rtol=1e-14), "mass curves are not truth, model")
         check(same(line(curves[2], 0)[1], learned - learned[0]), "learned-energy curve is not the file's")
@@ -88,6 +91,9 @@ for path in files:
             check(same(line(portrait, 1)[0], truth[:, 0]) and same(line(portrait, 1)[1], truth[:, 1]), "second curve is not the truth")
             check(same(line(energies, 0)[1], e_true) and same(line(energies, 1)[1], e_pred), "energy curves are not truth, model")
             check(same(line(energies, 0)[0], t), "energy curve is not over the file's time")
+            # The panel names the Energy metric's function: the authors' q^2 + p^2 is not H.
+            want = "q\u00b2 + p\u00b2" if score == "q2p2" else "true energy H"
+            check(want in energies.get_title(), f"energy panel titled {energies.get_title()!r} for energy_score {score}")
         else:
             check(same(line(energies, 0)[1], energy), "energy curve is not diagnostics/energy")
     width, height = (fig.get_size_inches() * 90).round().astype(int)
