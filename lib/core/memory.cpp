@@ -6,6 +6,7 @@
 #endif
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -50,6 +51,7 @@ double usable_memory_bytes() {
 
 void keep_freed_memory() {
 #if defined(__GLIBC__)
+  if (const char* m = std::getenv("DGSIM_MALLOC"); m && std::string(m) == "default") return;
   // Setting either threshold also turns off glibc's dynamic adjustment of both, which starts
   // at 128 KiB (mmap) and 256 KiB (trim) and returns freed memory too eagerly for training.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest glibc accepts; larger blocks are mapped

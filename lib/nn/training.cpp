@@ -556,11 +556,18 @@ Mat dg_step(Model& model, const Mat& u0, const Vec& dt, double tol, int max_iter
   return v;
 }
 
-ImplicitScores implicit_scores(Model& model, const PairSet& test) {
+ImplicitScores implicit_scores(Model& model, const PairSet& test, long chunk) {
   ImplicitScores s;
   if (test.size() == 0) return s;
-  const Mat one = dg_step(model, test.u0, test.target_dt, 1e-12, 50, &s.not_converged);
-  s.one_step = (one - test.u1).array().square().mean();
+  chunk = std::max(1L, chunk);
+  const Eigen::Index n = test.u0.cols();
+  double one_sum = 0.0;
+  for (Eigen::Index r0 = 0; r0 < test.u0.rows(); r0 += chunk) {
+    const Eigen::Index rows = std::min<Eigen::Index>(chunk, test.u0.rows() - r0);
+    const Mat one = dg_step(model, test.u0.middleRows(r0, rows), test.target_dt.segment(r0, rows), 1e-12, 50, &s.not_converged);
+    one_sum += (one - test.u1.middleRows(r0, rows)).array().square().sum();
+  }
+  s.one_step = one_sum / static_cast<double>(test.u0.size());
   // Runs of consecutive pairs; runs of equal length are rolled out together.
   std::map<long, std::vector<long>> runs_by_length;  // length -> first pair of each run
   for (long i = 0; i < test.size();) {
@@ -574,16 +581,19 @@ ImplicitScores implicit_scores(Model& model, const PairSet& test) {
   }
   double sum = 0.0;
   long count = 0;
-  for (const auto& [length, firsts] : runs_by_length) {
+  for (const auto& [length, all_firsts] : runs_by_length)
+  for (size_t c0 = 0; c0 < all_firsts.size(); c0 += static_cast<size_t>(chunk)) {
+    const std::vector<long> firsts(all_firsts.begin() + static_cast<std::ptrdiff_t>(c0),
+                                   all_firsts.begin() + static_cast<std::ptrdiff_t>(std::min(all_firsts.size(), c0 + static_cast<size_t>(chunk))));
     const auto b = static_cast<Eigen::Index>(firsts.size());
-    Mat u(b, test.u0.cols());
+    Mat u(b, n);
     Vec dt(b);
     for (Eigen::Index r = 0; r < b; ++r) u.row(r) = test.u0.row(firsts[static_cast<size_t>(r)]);
     for (long k = 0; k < length; ++k) {
       for (Eigen::Index r = 0; r < b; ++r) dt(r) = test.target_dt(firsts[static_cast<size_t>(r)] + k);
       u = dg_step(model, u, dt, 1e-12, 50, &s.not_converged);
       for (Eigen::Index r = 0; r < b; ++r) sum += (u.row(r) - test.u1.row(firsts[static_cast<size_t>(r)] + k)).squaredNorm();
-      count += b * test.u0.cols();
+      count += b * n;
     }
   }
   s.rollout = sum / static_cast<double>(count);

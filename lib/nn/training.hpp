@@ -120,8 +120,9 @@ struct ImplicitScores {
 };
 // DGNet's implicit predictions on a pair set made by make_pairs, each over the time from u_n to
 // u_{n+1} (target_dt; done once after training; the per-iteration test loss is the explicit
-// Eq. 11).
-ImplicitScores implicit_scores(Model& model, const PairSet& test);
+// Eq. 11). Solved `chunk` pairs (or runs) at a time: each row's Newton iteration is its own,
+// so the chunks only bound the memory (two-body's 99,800 test pairs at once took 8 GB).
+ImplicitScores implicit_scores(Model& model, const PairSet& test, long chunk = 2048);
 
 // What optimize() minimises: the loss of iteration i at θ and its gradient.
 class Objective {

@@ -534,6 +534,35 @@ TEST_CASE("train: the implicit DG step solves Eq. 6 and conserves the learned en
   CHECK(s.not_converged == 0);
   CHECK(s.one_step > 0);
   CHECK(s.rollout >= 0);
+  // The one-step score is the mean of the rows' squared errors of the whole-set solve above.
+  CHECK(s.one_step == doctest::Approx((u1 - p.u1).array().square().mean()).epsilon(1e-13));
+}
+
+TEST_CASE("train: implicit scores solved in chunks are the whole set's") {
+  // Two trajectories with a gap in each: four runs (two of each length), so chunks of 1, 2
+  // and 3 split both the one-step rows and the runs rolled out together.
+  const PairSet p = make_pairs(small_set(3, 9, 2, 0.3), 0);  // the two training trajectories
+  std::vector<long> keep;
+  for (long i = 0; i < p.size(); ++i)
+    if (p.step[static_cast<size_t>(i)] != 3) keep.push_back(i);
+  PairSet q;
+  gather(p, keep, q);
+  for (long i : keep) {  // gather copies the states only
+    q.traj.push_back(p.traj[static_cast<size_t>(i)]);
+    q.step.push_back(p.step[static_cast<size_t>(i)]);
+  }
+  Model model(small_config(ModelKind::dgnet));
+  const ImplicitScores whole = implicit_scores(model, q, 1000);
+  CHECK(whole.n_runs == 4);
+  CHECK(whole.not_converged == 0);
+  for (long chunk : {1L, 2L, 3L}) {
+    CAPTURE(chunk);
+    const ImplicitScores part = implicit_scores(model, q, chunk);
+    CHECK(part.n_runs == whole.n_runs);
+    CHECK(part.not_converged == 0);
+    CHECK(part.one_step == doctest::Approx(whole.one_step).epsilon(1e-13));
+    CHECK(part.rollout == doctest::Approx(whole.rollout).epsilon(1e-13));
+  }
 }
 
 TEST_CASE("train: checksum of the data") {
