@@ -44,6 +44,13 @@ def load(path, series):
     """The arrays plot() draws, for one series (row) of a dgsim dataset or prediction file."""
     if not os.path.isfile(path) or not h5py.is_hdf5(path):
         raise FileError(f"{path}: cannot open: missing, unreadable or not an HDF5 file")
+    try:
+        return read(path, series)
+    except (OSError, KeyError, IndexError) as e:  # truncated or malformed: h5py's own message
+        raise FileError(f"{path}: cannot read: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+
+
+def read(path, series):
     with h5py.File(path, "r") as f:
         if text(f.attrs.get("format", "")) != "dgsim-dataset" or "t0_fields/u" not in f or "dimensions/time" not in f:
             raise FileError(f"{path}: not a dgsim dataset or prediction file (format "
@@ -51,7 +58,7 @@ def load(path, series):
         n = f["t0_fields/u"].shape[0]
         if not 0 <= series < n:
             raise UsageError(f"--series {series} is out of range: {path} holds series 0 to {n - 1}")
-        d = {"path": path, "series": series, "t": f["dimensions/time"][:], "u": f["t0_fields/u"][series],
+        d = {"series": series, "t": f["dimensions/time"][:], "u": f["t0_fields/u"][series],
              "system": text(f.attrs.get("system", "")), "pde": int(f.attrs.get("n_spatial_dims", 0)) > 0,
              "names": [text(s) for s in f.attrs.get("state_names", [])], "pred": "prediction" in f}
         d["clean"] = f["t0_fields/u_clean"][series] if "t0_fields/u_clean" in f else None
@@ -181,6 +188,9 @@ def save(fig, out):
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # as open() would create it (mkstemp makes it private)
         os.replace(tmp, out)
+    except OSError as e:  # a full disk, OUT a folder, ...
+        os.unlink(tmp)
+        raise FileError(f"{out}: cannot write: {e.strerror or e}") from None
     except BaseException:
         os.unlink(tmp)
         raise
