@@ -10,13 +10,13 @@
 //
 // tools/bench_train.sh runs it on the paper's KdV data and times the real pendulum. A
 // Cahn–Hilliard file given with --kdv runs the PDE cases on it (G = D2).
-//   bench_train [--iterations N] [--threads T] [--kdv kdv.h5] [--only NAME] [--dtype float64|float32|both]
-//               [--malloc dgsim|default]
+//   [DGSIM_MALLOC=default] bench_train [--iterations N] [--threads T] [--kdv kdv.h5] [--only NAME]
+//               [--dtype float64|float32|both]
 // --threads T: data-parallel workers (PairObjective), one GEMM thread each.
 // --dtype: the training tapes' precision (dgsim train --dtype); both: each case in float64 then
 // float32, with the float32 row's CPU time relative to the float64 row's.
-// --malloc default: glibc's own thresholds instead of dgsim's keep_freed_memory(); the minor
-// page faults per iteration (last column) show the memory given back and faulted in again.
+// DGSIM_MALLOC=default: glibc's own thresholds instead of dgsim's keep_freed_memory(), as for
+// dgsim; the minor page faults per iteration show the memory given back and faulted in again.
 
 #include <sys/resource.h>
 
@@ -98,7 +98,7 @@ struct Case {
 int main(int argc, char** argv) {
   long iterations = 20;
   int threads = 1;
-  std::string kdv_path, only, dtype = "float64", malloc_mode = "dgsim";
+  std::string kdv_path, only, dtype = "float64";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--iterations") iterations = std::atol(argv[i + 1]);
@@ -106,13 +106,8 @@ int main(int argc, char** argv) {
     else if (a == "--kdv") kdv_path = argv[i + 1];
     else if (a == "--only") only = argv[i + 1];
     else if (a == "--dtype") dtype = argv[i + 1];
-    else if (a == "--malloc") malloc_mode = argv[i + 1];
   }
-  if (malloc_mode != "dgsim" && malloc_mode != "default") {
-    std::fprintf(stderr, "bench_train: --malloc '%s' is not known (accepted: dgsim, default)\n", malloc_mode.c_str());
-    return 2;
-  }
-  if (malloc_mode == "dgsim") keep_freed_memory();  // as dgsim does
+  const bool kept = keep_freed_memory();  // as dgsim does
   log::set_level(log::Level::warn);
   ad::set_gemm_threads(1);  // --threads: data-parallel workers
 
@@ -207,6 +202,6 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   std::printf("(GEMM: %s; %d worker thread(s); %ld timed iterations per case after 2 warm-up; cpu = process CPU time; malloc: %s)\n",
-              blas_kernel().c_str(), threads, iterations, malloc_mode == "dgsim" ? "dgsim's thresholds" : "glibc's default");
+              blas_kernel().c_str(), threads, iterations, kept ? "dgsim's thresholds" : "glibc's default");
   return 0;
 }

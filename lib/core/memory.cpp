@@ -49,13 +49,16 @@ double usable_memory_bytes() {
   return bytes;
 }
 
-void keep_freed_memory() {
+bool keep_freed_memory() {
+  if (const char* m = std::getenv("DGSIM_MALLOC"); m && std::string(m) == "default") return false;
 #if defined(__GLIBC__)
-  if (const char* m = std::getenv("DGSIM_MALLOC"); m && std::string(m) == "default") return;
   // Setting either threshold also turns off glibc's dynamic adjustment of both, which starts
   // at 128 KiB (mmap) and 256 KiB (trim) and returns freed memory too eagerly for training.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest glibc accepts; larger blocks are mapped
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  return true;
+#else
+  return false;
 #endif
 }
 

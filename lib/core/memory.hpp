@@ -21,9 +21,10 @@ double memory_limit(double bytes, const std::string& cgroup_limit_text);
 // dopri5 batch recorded in chunks, a varying number of steps); with glibc's default
 // thresholds each such buffer went back to the system and was faulted in, zeroed, again,
 // which cost a fifth of the CPU time of a chunked Cahn-Hilliard HNN++ dopri5 training
-// (`bench_train --kdv ch.h5 --only hnn-dopri5-kdv-b200-1gib --malloc default|dgsim`: 3.1
-// against 2.55 CPU s per iteration, 57,000 against 6,500 page faults). Call once at start-up,
-// before other threads exist; results do not depend on it.
-void keep_freed_memory();
+// (`[DGSIM_MALLOC=default] bench_train --kdv ch.h5 --only hnn-dopri5-kdv-b200-1gib`: 3.1
+// against 2.55 CPU s per iteration, 57,000 against 6,500 page faults). DGSIM_MALLOC=default
+// in the environment keeps glibc's thresholds. Returns whether the thresholds were set. Call
+// once at start-up, before other threads exist; results do not depend on it.
+bool keep_freed_memory();
 
 }  // namespace dgsim

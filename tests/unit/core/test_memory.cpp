@@ -1,7 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "lib/core/memory.hpp"
 
@@ -26,4 +31,25 @@ TEST_CASE("memory: the usable memory is positive and at most the machine's (/pro
   const double usable = dgsim::usable_memory_bytes();
   CHECK(usable > 0);
   CHECK(usable <= kib * 1024);  // glibc's _SC_PHYS_PAGES is the kernel's total RAM, MemTotal
+}
+
+TEST_CASE("memory: DGSIM_MALLOC=default keeps glibc's thresholds; otherwise freed memory stays with the process") {
+  setenv("DGSIM_MALLOC", "default", 1);
+  CHECK_FALSE(dgsim::keep_freed_memory());
+  unsetenv("DGSIM_MALLOC");
+#if defined(__GLIBC__)
+  REQUIRE(dgsim::keep_freed_memory());
+  // 64 blocks of 1 MiB, written and freed: under glibc's defaults the first is mapped and
+  // unmapped and the rest are trimmed from the heap's top once freed (trim threshold 2 MiB
+  // by then); with the thresholds set, nearly all of it is kept for reuse.
+  std::vector<char*> blocks;
+  for (int i = 0; i < 64; ++i) {
+    auto* b = static_cast<char*>(std::malloc(1 << 20));
+    REQUIRE(b != nullptr);
+    for (int k = 0; k < (1 << 20); k += 4096) b[k] = static_cast<char>(k);
+    blocks.push_back(b);
+  }
+  for (char* b : blocks) std::free(b);
+  CHECK(mallinfo2().fordblks >= std::size_t{60} << 20);
+#endif
 }
