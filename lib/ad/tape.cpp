@@ -517,7 +517,19 @@ void BasicTape<S>::check_own(BasicVar<S> v, const char* what) const {
 template <class S>
 void BasicTape<S>::accumulate(int target, int g) {
   int& slot = grad_of_[static_cast<std::size_t>(target)];
-  slot = slot < 0 ? g : add(var(slot), var(g)).id;
+  const int old = slot;
+  slot = old < 0 ? g : add(var(old), var(g)).id;
+  if (!releasing_) return;
+  if (slots_.size() < static_cast<std::size_t>(n_)) slots_.resize(static_cast<std::size_t>(n_), 0);
+  ++slots_[static_cast<std::size_t>(slot)];
+  if (old >= 0 && --slots_[static_cast<std::size_t>(old)] == 0) release(old);
+}
+
+template <class S>
+void BasicTape<S>::release(int id) {
+  Matrix& v = node(id).value;
+  if (id < counted_) live_ -= static_cast<std::size_t>(v.size()) * sizeof(S);
+  Matrix().swap(v);
 }
 
 // In a discrete sweep, the factor multiplying the other operand of a product: the average of
@@ -684,6 +696,58 @@ void BasicTape<S>::backward(BasicVar<S> loss, bool create_graph) {
     throw;
   }
   record_needs_grad_ = true;
+}
+
+template <class S>
+std::size_t BasicTape<S>::backward_releasing(BasicVar<S> loss) {
+  check_own(loss, "backward_releasing");
+  const int n0 = n_;
+  grad_of_.assign(static_cast<std::size_t>(n0), -1);
+  live_ = bytes(0);
+  counted_ = n0;
+  std::size_t peak = live_;
+  if (!node(loss.id).needs_grad) return peak;
+  slots_.assign(static_cast<std::size_t>(n0), 0);
+  record_needs_grad_ = false;
+  releasing_ = true;
+  // The bytes of the nodes recorded since `from`, counted into live_ and the peak.
+  auto count_new = [&](int from) {
+    for (int i = from; i < n_; ++i) live_ += static_cast<std::size_t>(node(i).value.size()) * sizeof(S);
+    counted_ = n_;
+    peak = std::max(peak, live_);
+  };
+  const MatS<S>& l = node(loss.id).value;
+  const int seed = constant(l.rows(), l.cols(), 1.0).id;
+  count_new(seed);
+  accumulate(loss.id, seed);
+  try {
+    for (int id = loss.id; id >= 0; --id) {
+      const int g = grad_of_[static_cast<std::size_t>(id)];
+      const Op op = node(id).op;
+      if (op == Op::leaf) continue;  // leaves keep their values and gradients
+      if (g >= 0 && node(id).needs_grad) {
+        const int mark = n_;
+        propagate(id, g, Sweep::all);
+        count_new(mark);
+        // The node's gradient is spent; so is every node the propagation recorded that no
+        // gradient slot holds (intermediates such as the product inside g .* a .* b).
+        grad_of_[static_cast<std::size_t>(id)] = -1;
+        if (slots_.size() < static_cast<std::size_t>(n_)) slots_.resize(static_cast<std::size_t>(n_), 0);
+        if (--slots_[static_cast<std::size_t>(g)] == 0) release(g);
+        for (int i = mark; i < n_; ++i)
+          if (slots_[static_cast<std::size_t>(i)] == 0) release(i);
+      }
+      // Every consumer of this value has been swept, and so has the node itself.
+      if (id != loss.id) release(id);
+    }
+  } catch (...) {
+    record_needs_grad_ = true;
+    releasing_ = false;
+    throw;
+  }
+  record_needs_grad_ = true;
+  releasing_ = false;
+  return peak;
 }
 
 template <class S>

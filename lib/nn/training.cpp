@@ -662,8 +662,7 @@ void PairObjective::replay_in_chunks(const Vec& theta, const std::vector<Model*>
       const double integrated = static_cast<double>(tp.main[i]->bytes());
       const BasicVar<S> loss = block_loss(blk, chunks_[i], opt_, y_end);
       const double before = static_cast<double>(tp.main[i]->bytes());
-      tp.main[i]->backward(loss);
-      const double after = static_cast<double>(tp.main[i]->bytes());
+      const double after = static_cast<double>(tp.main[i]->backward_releasing(loss));
       peak[i] = std::max(peak[i], after - base);
       if (c == 0) {  // the measures for the next iteration, as run_dopri5 and the whole batch take them
         row_step[i] = (integrated - base) / static_cast<double>((c1 - c0) * steps);
@@ -737,9 +736,9 @@ double PairObjective::evaluate(const Vec& theta, long iteration, Vec& grad) {
       const BasicVar<S> loss = block_loss(blocks[i], parts == 1 ? scratch_ : parts_[i], opt_, y_end[i]);
       const bool measure = opt_.scheme == Scheme::dopri5;  // the graph bound's measures; other schemes skip the scans
       const double before = measure ? static_cast<double>(tp.main[i]->bytes()) : 0.0;
-      tp.main[i]->backward(loss);
+      const auto peak = static_cast<double>(tp.main[i]->backward_releasing(loss));
       if (measure) {
-        after[i] = static_cast<double>(tp.main[i]->bytes());
+        after[i] = peak;
         factor[i] = (after[i] - base[i]) / (before - base[i]);
       }
       models[i]->template gradient<S>(grads_[i]);

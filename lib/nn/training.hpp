@@ -137,7 +137,7 @@ class Objective {
 // decisions are deterministic; checkpoints keep this so that a resumed training makes the same.
 struct GraphEstimate {
   double row_step_bytes = 0;   // forward graph of the integration per pair and accepted step
-  double backward_factor = 3;  // graph after the backward sweep / before it (3 until measured)
+  double backward_factor = 3;  // peak graph during the backward sweep / before it (3 until measured)
   long last_steps = 0;         // accepted steps of the last batch (0: none yet)
 };
 
