@@ -58,8 +58,9 @@ typename BasicTape<S>::Node& BasicTape<S>::push(Op op, int a, int b, int c) {
 
 namespace {
 
-// Inputs of a node that gradients flow into: the first two, and an affine node's bias.
-int diff_inputs(Op op) { return op == Op::affine ? 3 : 2; }
+// Inputs of a node that gradients flow into: the first two, and an affine node's bias or a
+// triple product's third factor.
+int diff_inputs(Op op) { return op == Op::affine || op == Op::mul3 ? 3 : 2; }
 
 template <class S>
 BasicTape<S>& tape_of(BasicVar<S> a) {
@@ -404,6 +405,18 @@ BasicVar<S> tanh_grad(BasicVar<S> g, BasicVar<S> y) {
   return t.var(t.size() - 1);
 }
 
+// s * a .* b .* c, rounded as scale(mul(mul(a, b), c), s): one pass instead of three, and
+// one node instead of three.
+template <class S>
+BasicVar<S> mul3(BasicVar<S> a, BasicVar<S> b, BasicVar<S> c, double s) {
+  BasicTape<S>& t = tape_of(a, b);
+  tape_of(a, c);
+  auto& r = t.push(Op::mul3, a.id, b.id, c.id);
+  r.s = s;
+  r.value = static_cast<S>(s) * (t.node(a.id).value.array() * t.node(b.id).value.array() * t.node(c.id).value.array()).matrix();
+  return t.var(t.size() - 1);
+}
+
 template <class S>
 BasicVar<S> sigmoid_grad(BasicVar<S> g, BasicVar<S> y) {
   BasicTape<S>& t = tape_of(g, y);
@@ -656,8 +669,16 @@ void BasicTape<S>::propagate(int id, int gid, Sweep sweep) {
     case Op::tanh_grad:  // r = a .* (1 - b^2): dr/da = 1 - b^2, dr/db = -2 a b
       if (discrete) throw Error("ad: discrete differentiation through a derivative is not supported");
       if (wa) accumulate(a, tanh_grad(g, var(b)).id);
-      if (wb) accumulate(b, scale(mul(mul(g, var(a)), var(b)), -2.0).id);
+      if (wb) accumulate(b, mul3(g, var(a), var(b), -2.0).id);
       break;
+    case Op::mul3: {  // r = s a .* b .* c
+      if (discrete) throw Error("ad: discrete differentiation through a derivative is not supported");
+      const int c = node(id).in[2];
+      if (wa) accumulate(a, mul3(g, var(b), var(c), s).id);
+      if (wb) accumulate(b, mul3(g, var(a), var(c), s).id);
+      if (wants(c, sweep)) accumulate(c, mul3(g, var(a), var(b), s).id);
+      break;
+    }
     case Op::sigmoid_grad:  // r = a .* (b - b^2): dr/da = b - b^2, dr/db = a (1 - 2b)
       if (discrete) throw Error("ad: discrete differentiation through a derivative is not supported");
       if (wa) accumulate(a, sigmoid_grad(g, var(b)).id);

@@ -79,6 +79,7 @@ enum class Op {
   sigmoid_grad,  // a .* (b - b^2), b = sigmoid(x)
   divdiff,       // (f(a) - f(b)) / (a - b), f = fn; in[2], in[3] = f(a), f(b)
   divdiff_vjp,   // in[4] .* d/da divdiff(a, b); the backward of divdiff, not differentiable
+  mul3,          // s * a .* b .* in[2], in one pass: recorded by sweeps (tanh_grad's backward)
 };
 
 template <class S>
@@ -150,7 +151,7 @@ class BasicTape {
   // divided difference (Eq. 10), products the averaged product rule (Eq. 9). Recorded on the
   // tape, so a loss of it can be differentiated once more (e.g. with respect to the weights).
   // u and v need not require gradients. H may use every operation except the gradient-only
-  // ones (tanh_grad, sigmoid_grad, divdiff, divdiff_vjp): a discrete gradient of a gradient is
+  // ones (tanh_grad, sigmoid_grad, divdiff, divdiff_vjp, mul3): a discrete gradient of a gradient is
   // not defined here, and an Error says so.
   Var discrete_gradient(Var h_u, Var h_v, Var u, Var v, bool create_graph = true);
 
