@@ -55,7 +55,10 @@ bool keep_freed_memory() {
   // Setting either threshold also turns off glibc's dynamic adjustment of both, which starts
   // at 128 KiB (mmap) and 256 KiB (trim) and returns freed memory too eagerly for training.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest glibc accepts; larger blocks are mapped
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, -1);         // never give the heap's top back
+  // One arena for all threads: a thread's own arena is made of 64 MiB heaps that glibc
+  // unmaps as soon as one is free, whatever the trim threshold.
+  mallopt(M_ARENA_MAX, 1);
   return true;
 #else
   return false;

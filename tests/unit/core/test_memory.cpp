@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -51,5 +52,22 @@ TEST_CASE("memory: DGSIM_MALLOC=default keeps glibc's thresholds; otherwise free
   }
   for (char* b : blocks) std::free(b);
   CHECK(mallinfo2().fordblks >= std::size_t{60} << 20);
+  // The same from another thread (a training worker): with one arena its blocks come from the
+  // main arena (the one mallinfo2 reports) and stay there once freed, where a thread's own
+  // arena would unmap its free heaps.
+  const std::size_t before = mallinfo2().arena;
+  std::thread worker([] {
+    std::vector<char*> mine;
+    for (int i = 0; i < 256; ++i) {
+      auto* b = static_cast<char*>(std::malloc(1 << 20));
+      if (b == nullptr) return;
+      for (int k = 0; k < (1 << 20); k += 4096) b[k] = static_cast<char>(k);
+      mine.push_back(b);
+    }
+    for (char* b : mine) std::free(b);
+  });
+  worker.join();
+  CHECK(mallinfo2().arena >= before + (std::size_t{180} << 20));
+  CHECK(mallinfo2().fordblks >= std::size_t{240} << 20);
 #endif
 }
