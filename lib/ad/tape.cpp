@@ -19,6 +19,7 @@ using Index = Eigen::Index;
 template <class S>
 void BasicTape<S>::clear() {
   n_ = 0;
+  released_ = false;
   grad_of_.clear();  // keeps its capacity
 }
 
@@ -731,6 +732,7 @@ std::size_t BasicTape<S>::backward_releasing(BasicVar<S> loss) {
   slots_.assign(static_cast<std::size_t>(n0), 0);
   record_needs_grad_ = false;
   releasing_ = true;
+  released_ = true;
   // The bytes of the nodes recorded since `from`, counted into live_ and the peak.
   auto count_new = [&](int from) {
     for (int i = from; i < n_; ++i) live_ += static_cast<std::size_t>(node(i).value.size()) * sizeof(S);
@@ -774,6 +776,8 @@ std::size_t BasicTape<S>::backward_releasing(BasicVar<S> loss) {
 template <class S>
 BasicVar<S> BasicTape<S>::grad(BasicVar<S> v) {
   check_own(v, "grad");
+  if (released_ && node(v.id).op != Op::leaf)
+    throw Error(fmt::format("ad: grad of node {}, not a leaf, after backward_releasing (it keeps the leaves' gradients only)", v.id));
   const auto i = static_cast<std::size_t>(v.id);
   if (i < grad_of_.size() && grad_of_[i] >= 0) return var(grad_of_[i]);
   return constant(node(v.id).value.rows(), node(v.id).value.cols(), 0.0);

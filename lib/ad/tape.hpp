@@ -131,8 +131,9 @@ class BasicTape {
   // bit for bit, but each value is freed as soon as the sweep no longer needs it: the values of
   // the operations the sweep has passed and the gradients already propagated. Its peak memory
   // is then about the forward graph's instead of about three times it. Afterwards only the
-  // leaves, the loss and the leaves' gradients (grad()) keep their values: clear() the tape
-  // before recording on it again. Returns the peak of bytes(0) during the sweep.
+  // leaves, the loss and the leaves' gradients (grad(), which throws for any other Var until
+  // the next clear()) keep their values: clear() the tape before recording on it again.
+  // Returns the peak of bytes(0) during the sweep.
   std::size_t backward_releasing(Var loss);
 
   // Gradient of the last backward() with respect to v (zeros if v does not influence it, or if
@@ -194,6 +195,7 @@ class BasicTape {
   bool record_needs_grad_ = true;  // false while recording a sweep without create_graph
   // backward_releasing: how many gradient slots (grad_of_) hold each node, and the bytes held.
   bool releasing_ = false;
+  bool released_ = false;  // since the last backward_releasing: grad() of leaves only
   std::vector<int> slots_;
   std::size_t live_ = 0;  // bytes of the values of nodes below counted_
   int counted_ = 0;

@@ -279,6 +279,13 @@ TEST_CASE_TEMPLATE("ad: the releasing sweep frees the graph as it goes and gives
     for (const Mat& m : p0) kept += 2 * sizeof(S) * static_cast<std::size_t>(m.size());
     CHECK(rel.bytes() == kept);
   }
+  // Intermediates' gradients are gone: asking for one is an error, not zeros.
+  const BasicVar<S> l_rel = record(rel, p_rel);
+  const BasicVar<S> hidden = tanh(p_rel[0]);
+  const BasicVar<S> l2 = add(l_rel, sum_all(hidden));
+  rel.backward_releasing(l2);
+  CHECK_THROWS_AS(rel.grad(hidden), dgsim::Error);
+  CHECK(rel.grad(p_rel[0]).rows() == p0[0].rows());
 }
 
 TEST_SUITE_END();
