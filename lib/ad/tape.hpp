@@ -16,8 +16,10 @@
 //   Var gx = tape.grad(x);                         // [B, n], differentiable again
 //
 // Buffers are reused: after clear() the same sequence of operations reuses the node storage,
-// so a training loop that records the same graph every step does no heap allocation per op
-// (beyond what BLAS itself does).
+// so a loop that records the same graph every step does no heap allocation per op (beyond
+// what BLAS itself does). Training steps use backward_releasing instead, which frees the
+// graph as it sweeps (its peak memory is the forward graph's) and so allocates it again in
+// the next step, from memory the process keeps (keep_freed_memory, lib/core/memory.hpp).
 //
 // Precision: BasicTape<S> holds values of scalar S, float or double. Tape and Var are the
 // double tape (what dgsim uses unless told otherwise); a float tape runs its matrix products
