@@ -121,7 +121,16 @@ BasicVar<S> matmul(BasicVar<S> a, BasicVar<S> b, bool trans_a, bool trans_b) {
   y.i0 = trans_a;
   y.i1 = trans_b;
   y.value.resize(trans_a ? A.cols() : A.rows(), trans_b ? B.rows() : B.cols());
-  if (k_a <= 8) {
+  if (k_a == 1) {
+    // An outer product (the [B, 1] x [1, C] of a scalar output layer's gradient): column j
+    // is a's column (or row) times one entry of b, a plain vectorised scaling.
+    MatS<S>& Y = y.value;
+    for (Index j = 0; j < Y.cols(); ++j) {
+      const S bj = trans_b ? B(j, 0) : B(0, j);
+      if (trans_a) Y.col(j) = A.row(0).transpose() * bj;
+      else Y.col(j) = A.col(0) * bj;
+    }
+  } else if (k_a <= 8) {
     // Outer-product-like (e.g. the [B, 1] x [1, C] of a scalar output layer): a plain loop
     // over the result beats a GEMM call, which would pack its operands for nothing.
     if (!trans_a && !trans_b) y.value.noalias() = A.lazyProduct(B);

@@ -112,6 +112,20 @@ TEST_CASE("ad: matmul with every transpose against finite differences") {
   check_op("affine x x^T + row", [&](Var x) { return affine(x, matmul(x, x, true, false), sum_rows(sin(x))); }, 3, 4);
 }
 
+TEST_CASE("ad: a product over one inner index is the outer product, exactly, with every transpose") {
+  const Mat a = random_mat(7, 1, 70), b = random_mat(1, 5, 71);
+  Mat outer(7, 5);
+  for (Eigen::Index i = 0; i < 7; ++i)
+    for (Eigen::Index j = 0; j < 5; ++j) outer(i, j) = a(i, 0) * b(0, j);
+  Tape t;
+  const Var va = t.leaf(a), vat = t.leaf(Mat(a.transpose())), vb = t.leaf(b), vbt = t.leaf(Mat(b.transpose()));
+  CHECK(matmul(va, vb).value() == outer);
+  CHECK(matmul(vat, vb, true, false).value() == outer);
+  CHECK(matmul(va, vbt, false, true).value() == outer);
+  CHECK(matmul(vat, vbt, true, true).value() == outer);
+  check_op("outer product", [&](Var x) { return tanh(matmul(x, x.tape->leaf(b))); }, 7, 1);
+}
+
 TEST_CASE("ad: elementwise and broadcast operations against finite differences") {
   check_op("add", [](Var x) { return add(x, square(x)); }, 3, 4);
   check_op("sub", [](Var x) { return sub(sin(x), mul(x, x)); }, 3, 4);
