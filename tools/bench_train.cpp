@@ -202,6 +202,6 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   std::printf("(GEMM: %s; %d worker thread(s); %ld timed iterations per case after 2 warm-up; cpu = process CPU time; malloc: %s)\n",
-              blas_kernel().c_str(), threads, iterations, kept ? "dgsim's thresholds" : "glibc's default");
+              blas_kernel().c_str(), threads, iterations, kept ? "dgsim's settings (keep_freed_memory)" : "glibc's default");
   return 0;
 }

@@ -131,8 +131,8 @@ BasicVar<S> matmul(BasicVar<S> a, BasicVar<S> b, bool trans_a, bool trans_b) {
       else Y.col(j) = A.col(0) * bj;
     }
   } else if (k_a <= 8) {
-    // Outer-product-like (e.g. the [B, 1] x [1, C] of a scalar output layer): a plain loop
-    // over the result beats a GEMM call, which would pack its operands for nothing.
+    // Nearly an outer product: a plain loop over the result beats a GEMM call, which would
+    // pack its operands for nothing.
     if (!trans_a && !trans_b) y.value.noalias() = A.lazyProduct(B);
     else if (trans_a && !trans_b) y.value.noalias() = A.transpose().lazyProduct(B);
     else if (!trans_a && trans_b) y.value.noalias() = A.lazyProduct(B.transpose());

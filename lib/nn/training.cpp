@@ -581,19 +581,20 @@ ImplicitScores implicit_scores(Model& model, const PairSet& test, long chunk) {
   }
   double sum = 0.0;
   long count = 0;
-  for (const auto& [length, all_firsts] : runs_by_length)
-  for (size_t c0 = 0; c0 < all_firsts.size(); c0 += static_cast<size_t>(chunk)) {
-    const std::vector<long> firsts(all_firsts.begin() + static_cast<std::ptrdiff_t>(c0),
-                                   all_firsts.begin() + static_cast<std::ptrdiff_t>(std::min(all_firsts.size(), c0 + static_cast<size_t>(chunk))));
-    const auto b = static_cast<Eigen::Index>(firsts.size());
-    Mat u(b, n);
-    Vec dt(b);
-    for (Eigen::Index r = 0; r < b; ++r) u.row(r) = test.u0.row(firsts[static_cast<size_t>(r)]);
-    for (long k = 0; k < length; ++k) {
-      for (Eigen::Index r = 0; r < b; ++r) dt(r) = test.target_dt(firsts[static_cast<size_t>(r)] + k);
-      u = dg_step(model, u, dt, 1e-12, 50, &s.not_converged);
-      for (Eigen::Index r = 0; r < b; ++r) sum += (u.row(r) - test.u1.row(firsts[static_cast<size_t>(r)] + k)).squaredNorm();
-      count += b * n;
+  for (const auto& [length, all_firsts] : runs_by_length) {
+    for (size_t c0 = 0; c0 < all_firsts.size(); c0 += static_cast<size_t>(chunk)) {
+      const std::vector<long> firsts(all_firsts.begin() + static_cast<std::ptrdiff_t>(c0),
+                                     all_firsts.begin() + static_cast<std::ptrdiff_t>(std::min(all_firsts.size(), c0 + static_cast<size_t>(chunk))));
+      const auto b = static_cast<Eigen::Index>(firsts.size());
+      Mat u(b, n);
+      Vec dt(b);
+      for (Eigen::Index r = 0; r < b; ++r) u.row(r) = test.u0.row(firsts[static_cast<size_t>(r)]);
+      for (long k = 0; k < length; ++k) {
+        for (Eigen::Index r = 0; r < b; ++r) dt(r) = test.target_dt(firsts[static_cast<size_t>(r)] + k);
+        u = dg_step(model, u, dt, 1e-12, 50, &s.not_converged);
+        for (Eigen::Index r = 0; r < b; ++r) sum += (u.row(r) - test.u1.row(firsts[static_cast<size_t>(r)] + k)).squaredNorm();
+        count += b * n;
+      }
     }
   }
   s.rollout = sum / static_cast<double>(count);
@@ -734,7 +735,7 @@ double PairObjective::evaluate(const Vec& theta, long iteration, Vec& grad) {
     run_parallel(parts, [&](int w) {
       const auto i = static_cast<size_t>(w);
       const BasicVar<S> loss = block_loss(blocks[i], parts == 1 ? scratch_ : parts_[i], opt_, y_end[i]);
-      const bool measure = opt_.scheme == Scheme::dopri5;  // the graph bound's measures; other schemes skip the scans
+      const bool measure = opt_.scheme == Scheme::dopri5;  // the graph bound's measures; other schemes do not use them
       const double before = measure ? static_cast<double>(tp.main[i]->bytes()) : 0.0;
       const auto peak = static_cast<double>(tp.main[i]->backward_releasing(loss));
       if (measure) {

@@ -137,7 +137,9 @@ class Objective {
 // decisions are deterministic; checkpoints keep this so that a resumed training makes the same.
 struct GraphEstimate {
   double row_step_bytes = 0;   // forward graph of the integration per pair and accepted step
-  double backward_factor = 3;  // peak graph during the backward sweep / before it (3 until measured)
+  // Peak graph during the backward sweep / before it. Until measured, 1.25: the releasing
+  // sweep's peak is the forward graph (measured 1.00), with a margin.
+  double backward_factor = 1.25;
   long last_steps = 0;         // accepted steps of the last batch (0: none yet)
 };
 
