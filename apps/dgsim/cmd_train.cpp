@@ -432,7 +432,7 @@ int run_train(const std::vector<std::string>& args) {
   ad::Tape eval_tape;
   const auto evaluate = [&](long done) {
     const double train_loss = window_count > 0 ? window_sum / static_cast<double>(window_count) : std::nan("");
-    const double test_loss = nn::evaluate_loss(*model, eval_tape, test, loss_opt);
+    const double test_loss = nn::evaluate_loss(*model, eval_tape, test, loss_opt, 500, threads);
     const double steps = window_steps_count > 0 ? static_cast<double>(window_steps) / static_cast<double>(window_steps_count) : std::nan("");
     log_rows.push_back({static_cast<double>(done), train_loss, test_loss, elapsed(), steps});
     window_sum = 0.0;

@@ -497,23 +497,35 @@ double plain_dopri5_loss(Model& model, const PairSet& part, const LossOptions& o
 
 }  // namespace
 
-double evaluate_loss(Model& model, ad::Tape& tape, const PairSet& pairs, const LossOptions& opt, long chunk) {
+double evaluate_loss(Model& model, ad::Tape& tape, const PairSet& pairs, const LossOptions& opt, long chunk, int workers) {
   const long p = pairs.size();
   if (p == 0) return std::nan("");
   // Bound the rows of the hidden activations (PDE: pairs x sites) to keep memory small.
   const long rows_per_pair = model.config().pde ? model.config().dim : 1;
   chunk = std::max(1L, std::min(chunk, 20000L / rows_per_pair));
+  const long n_chunks = (p + chunk - 1) / chunk;
+  const int parts = static_cast<int>(std::clamp<long>(workers, 1, n_chunks));
+  // Worker w takes chunks w, w + parts, ... on a copy of the model and a tape of its own; the
+  // chunks' losses are summed in order afterwards, so any number of workers gives the same sum.
+  std::vector<Model> copies(static_cast<size_t>(parts - 1), model);
+  std::vector<ad::Tape> tapes(static_cast<size_t>(parts - 1));
+  std::vector<double> losses(static_cast<size_t>(n_chunks));
+  run_parallel(parts, [&](int w) {
+    Model& m = w == 0 ? model : copies[static_cast<size_t>(w - 1)];
+    ad::Tape& t = w == 0 ? tape : tapes[static_cast<size_t>(w - 1)];
+    PairSet part;
+    std::vector<long> idx;
+    for (long c = w; c < n_chunks; c += parts) {
+      const long first = c * chunk, count = std::min(chunk, p - first);
+      idx.resize(static_cast<size_t>(count));
+      std::iota(idx.begin(), idx.end(), first);
+      gather(pairs, idx, part);
+      const double loss = opt.scheme == Scheme::dopri5 ? plain_dopri5_loss(m, part, opt) : record_loss(m, t, part, opt).value()(0, 0);
+      losses[static_cast<size_t>(c)] = loss * static_cast<double>(count);
+    }
+  });
   double sum = 0.0;
-  PairSet part;
-  std::vector<long> idx;
-  for (long first = 0; first < p; first += chunk) {
-    const long count = std::min(chunk, p - first);
-    idx.resize(static_cast<size_t>(count));
-    std::iota(idx.begin(), idx.end(), first);
-    gather(pairs, idx, part);
-    const double loss = opt.scheme == Scheme::dopri5 ? plain_dopri5_loss(model, part, opt) : record_loss(model, tape, part, opt).value()(0, 0);
-    sum += loss * static_cast<double>(count);
-  }
+  for (double l : losses) sum += l;
   return sum / static_cast<double>(p);
 }
 

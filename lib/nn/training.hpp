@@ -102,8 +102,11 @@ ad::BasicVar<S> record_loss(Model& model, ad::BasicTape<S>& tape, const PairSet&
                             std::vector<double>* steps = nullptr);
 
 // The loss over all pairs (mean over pairs and components), evaluated in chunks of at most
-// `chunk` pairs without weight gradients; NaN when there are no pairs.
-double evaluate_loss(Model& model, ad::Tape& tape, const PairSet& pairs, const LossOptions& opt, long chunk = 500);
+// `chunk` pairs without weight gradients; NaN when there are no pairs. `workers` threads share
+// the chunks (the first uses `model` and `tape`, the others copies); the result does not depend
+// on their number.
+double evaluate_loss(Model& model, ad::Tape& tape, const PairSet& pairs, const LossOptions& opt, long chunk = 500,
+                     int workers = 1);
 
 // The implicit DGNet step (paper Eq. 6) for a batch: solves (u1 - u0)/Δt = Ḡ ∇̄H(u1, u0) for
 // every row by Newton's method on the batch (Jacobians by one backward sweep per component,

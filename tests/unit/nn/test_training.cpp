@@ -355,6 +355,25 @@ TEST_CASE("train: evaluation in chunks equals one pass") {
   CHECK(std::isnan(evaluate_loss(model, tape, PairSet{}, opt)));
 }
 
+TEST_CASE("train: evaluation shared by workers equals one worker's, exactly") {
+  const PairSet p = make_pairs(small_set(5, 9, 2, 0.2), 0);  // 40 pairs: 6 chunks of 7
+  for (ModelKind kind : {ModelKind::dgnet, ModelKind::hnn}) {
+    Model model(small_config(kind));
+    model.params().theta() *= 4.0;  // dopri5: rejected steps too
+    for (Scheme scheme : {Scheme::dg, Scheme::rk2, Scheme::dopri5}) {
+      if (scheme == Scheme::dg && kind != ModelKind::dgnet) continue;
+      LossOptions opt;
+      opt.scheme = scheme;
+      ad::Tape tape;
+      const double one = evaluate_loss(model, tape, p, opt, 7, 1);
+      INFO(to_string(kind), " ", to_string(scheme));
+      CHECK(std::isfinite(one));
+      for (int workers : {2, 3, 6, 50}) CHECK(evaluate_loss(model, tape, p, opt, 7, workers) == one);
+      CHECK(evaluate_loss(model, tape, p, opt, 1000, 2) == evaluate_loss(model, tape, p, opt, 1000, 1));  // one chunk
+    }
+  }
+}
+
 TEST_CASE("train: the dopri5 evaluation without a tape equals the recorded loss") {
   const PairSet p = make_pairs(small_set(3, 6, 2, 0.9), 0);
   for (ModelKind kind : {ModelKind::hnn, ModelKind::node}) {
