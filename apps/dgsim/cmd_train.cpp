@@ -195,7 +195,7 @@ int run_train(const std::vector<std::string>& args) {
                    "chunks of pairs with the same step sizes: the same loss and gradient for one more forward pass",
                    usable_gib).c_str())
       ("seed", po::value(&seed_arg), "seed of the initial weights and of the batches")
-      ("threads", po::value(&threads), "worker threads, each training on a block of the batch (default 1; results are reproducible for a fixed value)")
+      ("threads", po::value(&threads), "worker threads, each training on a block of the batch and evaluating a share of the test pairs (default 1; results are reproducible for a fixed value)")
       ("eval-every", po::value(&eval_every), "iterations between evaluations of the test loss (default: iterations/20)")
       ("checkpoint-every", po::value(&checkpoint_every), "iterations between checkpoints OUTPUT.ckpt (default: iterations/10)")
       ("checkpoint-seconds", po::value(&checkpoint_seconds),
