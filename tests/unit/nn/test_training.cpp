@@ -368,8 +368,7 @@ TEST_CASE("train: evaluation shared by workers equals one worker's, exactly") {
       const double one = evaluate_loss(model, tape, p, opt, 7, 1);
       INFO(to_string(kind), " ", to_string(scheme));
       CHECK(std::isfinite(one));
-      for (int workers : {2, 3, 6, 50}) CHECK(evaluate_loss(model, tape, p, opt, 7, workers) == one);
-      CHECK(evaluate_loss(model, tape, p, opt, 1000, 2) == evaluate_loss(model, tape, p, opt, 1000, 1));  // one chunk
+      for (int workers : {2, 3, 6, 50}) CHECK(evaluate_loss(model, tape, p, opt, 7, workers) == one);  // 50: more than the chunks
     }
   }
 }
