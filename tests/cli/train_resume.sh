@@ -4,7 +4,8 @@
 # SIGINT writes a checkpoint and exits 75, and resuming from it gives the same weights again;
 # so does a run whose only checkpoint came from --checkpoint-seconds, and a dopri5 run's solver
 # statistics come out the same as uninterrupted, with its batches recorded whole or in chunks.
-# The learning rate decays (cosine), so a resumed run must also pick up the schedule.
+# The learning rate decays (cosine), so a resumed run must also pick up the schedule. A resumed
+# run reports the whole training's time and rate.
 set -u
 dgsim=$1 py=$2 dir=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,6 +43,15 @@ kill_and_resume() {  # OUT ARGS...: train to OUT, SIGKILL as soon as the first c
 
 kill_and_resume killed.h5 "${args[@]}" || exit 1
 "$py" "$here/compare_models.py" full.h5 killed.h5 --log || exit 1
+# The rate a resumed run reports is the whole training's: its iterations over the seconds of
+# all its segments, which is the time it reports (not the last segment's rate).
+"$py" - killed.h5 1000 <<'PY' || exit 1
+import sys, h5py
+a = h5py.File(sys.argv[1], "r")["info"].attrs
+rate, secs, n = float(a["result.iterations_per_second"]), float(a["result.seconds"]), int(sys.argv[2])
+if not (secs > 0 and abs(rate * secs - n) <= 1e-9 * n):
+    sys.exit(f"{sys.argv[1]}: {rate} iterations per second over {secs} s is not {n} iterations")
+PY
 
 # SIGINT: checkpoint and exit 75; then resume.
 "$dgsim" "${args[@]}" -o int.h5 &
