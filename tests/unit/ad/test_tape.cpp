@@ -112,6 +112,18 @@ TEST_CASE("ad: matmul with every transpose against finite differences") {
   check_op("affine x x^T + row", [&](Var x) { return affine(x, matmul(x, x, true, false), sum_rows(sin(x))); }, 3, 4);
 }
 
+TEST_CASE("ad: affine equals the product plus the broadcast row, on both of its paths") {
+  for (Eigen::Index k : {1, 3, 8, 9, 40}) {  // up to 8 inner indices a plain loop, then GEMM
+    CAPTURE(k);
+    const Mat x0 = random_mat(37, k, 20), w0 = random_mat(k, 11, 21), r0 = random_mat(1, 11, 22);
+    Tape t;
+    const Var x = t.leaf(x0), w = t.leaf(w0), r = t.leaf(r0);
+    const Mat got = affine(x, w, r).value();
+    const Mat ref = (x0 * w0).rowwise() + r0.row(0);
+    check_close(got, ref, 1e-15, "affine");
+  }
+}
+
 TEST_CASE("ad: a product over one inner index is the outer product, exactly, with every transpose") {
   const Mat a = random_mat(7, 1, 70), b = random_mat(1, 5, 71);
   Mat outer(7, 5);
@@ -158,6 +170,13 @@ TEST_CASE("ad: activations against finite differences") {
   check_op("tanh of gradient", [](Var x) {
     Tape& t = *x.tape;
     t.backward(sum_all(tanh(x)), true);
+    return t.grad(x);
+  }, 3, 4);
+  // A gradient through tanh whose incoming gradient depends on x too: the sweeps then take
+  // both partials of tanh_grad (in one pass).
+  check_op("tanh of a state-dependent gradient", [](Var x) {
+    Tape& t = *x.tape;
+    t.backward(sum_all(mul(tanh(x), sin(x))), true);
     return t.grad(x);
   }, 3, 4);
   check_op("sigmoid of gradient", [](Var x) {
