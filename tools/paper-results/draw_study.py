@@ -133,5 +133,6 @@ def main():
         if k != metrics[-1]:
             print()
 
+
 if __name__ == "__main__":
     main()
