@@ -54,4 +54,7 @@ done
 "$python" "$study" --out "$out" --dataset cahn-hilliard --rows node-rk2 --draws 0-2 --metric mass,deriv \
   --dgsim "$out/dgsim-small" 2> "$out/bad-metric.err" && { echo "--metric mass,deriv accepted"; exit 1; }
 grep -q "mass,deriv" "$out/bad-metric.err" || { echo "no error naming --metric mass,deriv"; exit 1; }
+"$python" "$study" --out "$out" --dataset cahn-hilliard --rows node-rk2 --draws 0-2 --metric mass,mass \
+  --dgsim "$out/dgsim-small" 2> "$out/bad-metric.err" && { echo "--metric mass,mass accepted"; exit 1; }
+grep -q "mass,mass" "$out/bad-metric.err" || { echo "no error naming --metric mass,mass"; exit 1; }
 echo "draw study: zero model consistent"

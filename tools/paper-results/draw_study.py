@@ -71,7 +71,7 @@ def main():
     a = ap.parse_args()
 
     metrics = a.metric.split(",")
-    if a.metric != "deriv" and not all(m in ("mass", "energy") for m in metrics):
+    if a.metric != "deriv" and (not all(m in ("mass", "energy") for m in metrics) or len(set(metrics)) < len(metrics)):
         sys.exit(f"draw_study: --metric {a.metric!r} is not accepted (deriv, mass, energy or mass,energy)")
     draws = int_range(a.draws)
     if len(draws) < 2:
